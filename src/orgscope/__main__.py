@@ -1,0 +1,3 @@
+from orgscope.cli import main
+
+main()

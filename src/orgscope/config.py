@@ -1,0 +1,219 @@
+"""Find, load and validate the configuration.
+
+Config lives in `[tool.orgscope]` of a pyproject.toml or in `.orgscope.yaml`,
+found by walking up from the current directory. Every problem is a ConfigError
+that names the file and the key.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from orgscope.errors import ConfigError
+from orgscope.model import TenancyModel, default_pack_path, load_pack
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+SEVERITIES = ("error", "warning", "info")
+DEFAULT_MIGRATIONS = ("**/migrations/**/*.sql",)
+DIALECTS = ("postgres",)  # the SQL orgscope is tested against
+
+
+@dataclass(frozen=True)
+class QueryWrapper:
+    """A call of the project's data-access layer that behaves like a query."""
+
+    call: str  # bare method or function name, or a dotted name
+    op: str  # select | update | delete | insert | upsert
+    table: int = 0  # index of the positional argument naming the table
+    filters: int | None = None  # index of the dict of equality filters
+    payload: int | None = None  # index of the inserted row(s)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path  # the directory that holds the config (else the cwd)
+    source: str | None = None  # the config file, when there is one
+    rule_pack: Path | None = None
+    migrations: tuple[str, ...] = DEFAULT_MIGRATIONS
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    dialect: str = "postgres"
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+    check_migration_queries: bool = False
+    query_wrappers: tuple[QueryWrapper, ...] = ()
+    scoping_helpers: tuple[str, ...] = ()
+    fail_on: str = "error"
+    max_file_bytes: int = 5_000_000
+    file_timeout: float = 20.0
+    cache_dir: str = ".orgscope_cache"
+    jobs: int = 0  # 0 = one worker per core
+
+    def with_overrides(self, **values: Any) -> "Config":
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    def load_model(self) -> TenancyModel:
+        return load_pack(self.rule_pack or default_pack_path())
+
+
+# key -> (expected python type, description used in errors)
+_KEYS: dict[str, tuple[Any, str]] = {
+    "rule_pack": (str, "a path"),
+    "migrations": (list, "a list of globs"),
+    "include": (list, "a list of globs"),
+    "exclude": (list, "a list of globs"),
+    "dialect": (str, "a dialect name"),
+    "select": (list, "a list of rule codes"),
+    "ignore": (list, "a list of rule codes"),
+    "severity": (dict, "a mapping of rule code to severity"),
+    "check_migration_queries": (bool, "true or false"),
+    "query_wrappers": (list, "a list of wrapper descriptions"),
+    "scoping_helpers": (list, "a list of function names"),
+    "fail_on": (str, "a severity"),
+    "max_file_bytes": (int, "a number of bytes"),
+    "file_timeout": ((int, float), "a number of seconds"),
+    "cache_dir": (str, "a path"),
+    "jobs": (int, "a number of workers"),
+}
+_WRAPPER_OPS = ("select", "update", "delete", "insert", "upsert")
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest .orgscope.yaml, or pyproject.toml with [tool.orgscope]."""
+    for folder in [start, *start.parents]:
+        candidate = folder / ".orgscope.yaml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_section(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_section(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # A broken pyproject that mentions orgscope is still ours to report.
+        try:
+            return "[tool.orgscope]" in pyproject.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+    return isinstance(data.get("tool"), dict) and "orgscope" in data["tool"]
+
+
+def load_config(path: Path | None, cwd: Path, known_codes: set[str]) -> Config:
+    """Load `path` (or the defaults when None) and validate every key."""
+    if path is None:
+        return Config(root=cwd)
+    where = str(path)
+    raw = _read_raw(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(where, None, "the configuration must be a mapping of keys to values")
+    root = path.resolve().parent
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        key = str(key).replace("-", "_")
+        if key not in _KEYS:
+            raise ConfigError(where, key, f"unknown key (known keys: {', '.join(sorted(_KEYS))})")
+        expected, words = _KEYS[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(where, key, f"expected {words}, got {type(value).__name__} {value!r}")
+        values[key] = value
+
+    for key in ("migrations", "include", "exclude", "select", "ignore", "scoping_helpers"):
+        if key in values:
+            if not all(isinstance(item, str) and item for item in values[key]):
+                raise ConfigError(where, key, "every item must be a non-empty string")
+            values[key] = tuple(values[key])
+    for key in ("select", "ignore"):
+        for code in values.get(key, ()):
+            check_code(code, known_codes, where, key)
+    if "severity" in values:
+        for code, level in values["severity"].items():
+            check_code(str(code), known_codes, where, f"severity.{code}")
+            if level not in SEVERITIES:
+                raise ConfigError(where, f"severity.{code}", f"expected one of {', '.join(SEVERITIES)}, got {level!r}")
+        values["severity"] = {str(c).upper(): lvl for c, lvl in values["severity"].items()}
+    if "fail_on" in values and values["fail_on"] not in SEVERITIES:
+        raise ConfigError(where, "fail_on", f"expected one of {', '.join(SEVERITIES)}")
+    if "dialect" in values and values["dialect"] not in DIALECTS:
+        raise ConfigError(where, "dialect", f"unsupported dialect (supported: {', '.join(DIALECTS)})")
+    for key in ("max_file_bytes", "jobs"):
+        if key in values and values[key] < 0:
+            raise ConfigError(where, key, "must not be negative")
+    if "file_timeout" in values and values["file_timeout"] <= 0:
+        raise ConfigError(where, "file_timeout", "must be a positive number of seconds")
+    if "query_wrappers" in values:
+        values["query_wrappers"] = tuple(
+            _wrapper(item, where, f"query_wrappers[{i}]") for i, item in enumerate(values["query_wrappers"])
+        )
+    if "rule_pack" in values:
+        pack = (root / values["rule_pack"]).resolve()
+        if not pack.is_file():
+            raise ConfigError(where, "rule_pack", f"rule pack file not found: {values['rule_pack']}")
+        values["rule_pack"] = pack
+    return Config(root=root, source=where, **values)
+
+
+def check_code(code: str, known_codes: set[str], where: str, key: str) -> None:
+    if code.upper() not in known_codes:
+        raise ConfigError(where, key, f"unknown rule code {code!r} (known: {', '.join(sorted(known_codes))})")
+
+
+def _read_raw(path: Path) -> Any:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(where, None, f"cannot read the configuration: {exc}") from None
+    if path.name == "pyproject.toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(where, None, f"invalid TOML: {exc}") from None
+        section = data.get("tool", {}).get("orgscope") if isinstance(data.get("tool"), dict) else None
+        if section is None:
+            raise ConfigError(where, "tool.orgscope", "missing [tool.orgscope] section")
+        return section
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(where, None, f"invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    return {} if data is None else data
+
+
+def _wrapper(item: Any, where: str, key: str) -> QueryWrapper:
+    if not isinstance(item, dict):
+        raise ConfigError(where, key, "expected a mapping such as {call: select, table: 0, filters: 1, op: select}")
+    allowed = {"call", "op", "table", "filters", "payload"}
+    for name in item:
+        if name not in allowed:
+            raise ConfigError(where, f"{key}.{name}", f"unknown key (known keys: {', '.join(sorted(allowed))})")
+    call = item.get("call")
+    if not isinstance(call, str) or not call:
+        raise ConfigError(where, f"{key}.call", "expected the name of the wrapper function or method")
+    op = item.get("op")
+    if op not in _WRAPPER_OPS:
+        raise ConfigError(where, f"{key}.op", f"expected one of {', '.join(_WRAPPER_OPS)}, got {op!r}")
+    for name in ("table", "filters", "payload"):
+        value = item.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise ConfigError(where, f"{key}.{name}", "expected the index of a positional argument (0, 1, ...)")
+    if op in ("insert", "upsert") and item.get("payload") is None:
+        raise ConfigError(where, f"{key}.payload", f"an {op} wrapper needs the index of its payload argument")
+    return QueryWrapper(
+        call=call, op=op, table=item.get("table", 0), filters=item.get("filters"), payload=item.get("payload")
+    )

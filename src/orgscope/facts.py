@@ -1,0 +1,330 @@
+"""The neutral facts that every front end produces and every rule reads.
+
+The SQL front end (sqlglot) and the Python front end (libcst) both turn source
+code into these plain dataclasses; rules never see a sqlglot or libcst tree.
+Everything here is picklable, so facts can be cached on disk and produced in
+worker processes.
+
+Vocabulary
+----------
+* A **Query** is one statement (a SQL statement, a supabase chain, an ORM call).
+* A Query has **Blocks**: one per SELECT / UPDATE / DELETE body, CTE, UNION
+  branch or subquery (SPEC section 3). A block knows its enclosing block so that
+  correlated subqueries can be scoped by the outer query.
+* A Block holds **Refs** (table references) and the top-level AND-conjuncts of
+  its WHERE clause as **Preds**. The ON conjuncts of a join live on the Ref the
+  join brings in.
+* A **Write** is an INSERT / upsert / ORM create with the columns it sets.
+* A **SchemaEvent** is one DDL change (from SQL or an Alembic op) for the
+  schema replay.
+* A **Problem** is something the front end could not analyse (ORG900).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+# Comparison operators that can scope a reference (SPEC section 3, item 1).
+SCOPING_OPS = frozenset({"eq", "in", "in_subquery", "any", "not_distinct"})
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A range in a file: 1-based line and column; the end is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(slots=True)
+class Column:
+    """A column reference as written: `qualifier.name` or a bare `name`.
+
+    `ref` is set when the front end already knows which Ref the column belongs
+    to (a supabase filter, `Agent.clerk_org_id`); otherwise the rules resolve
+    the qualifier against the aliases of the block (and enclosing blocks).
+    """
+
+    name: str
+    qualifier: str | None
+    span: Span
+    ref: int | None = None
+
+
+# Kinds of value a column can be compared with.
+PARAM = "param"  # $1, %s, %(org)s, :org, ?, or a Python value interpolated into SQL
+LITERAL = "literal"
+CALL = "call"  # current_setting(...), a function call
+SUBQUERY = "subquery"
+COLUMN = "column"
+UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class Value:
+    kind: str
+    column: Column | None = None  # set when kind == COLUMN
+
+
+@dataclass(slots=True)
+class Compare:
+    """An atomic predicate `column <op> value`.
+
+    op is one of SCOPING_OPS, or "other" for comparisons that never scope
+    (`<>`, LIKE, IS NOT NULL ...). `conditional` marks a Python filter that is
+    applied only on some code paths: it never constrains (SPEC section 4).
+    """
+
+    column: Column
+    op: str
+    value: Value
+    conditional: bool = False
+
+
+@dataclass(slots=True)
+class Or:
+    """A disjunction; each branch is a list of AND-ed predicates."""
+
+    branches: list[list["Pred"]]
+
+
+Pred = Union[Compare, Or]
+
+
+@dataclass(slots=True)
+class Ref:
+    """One reference to a relation inside a block.
+
+    `table` is the normalised name (unquoted identifiers lower-cased) and
+    `schema` is None for the default schema (`public`). For an ORM query the
+    front end may only know the model class: `model` holds its name and the
+    facts stage fills `table` from the project's model catalog. `cte` marks a
+    reference to a CTE or derived table (it shadows a real table of the same
+    name); `columns` then lists its output columns when they are known.
+    """
+
+    id: int
+    table: str | None
+    span: Span
+    op: str  # select | update | delete | merge | copy | truncate
+    schema: str | None = None
+    alias: str | None = None
+    on: list[Pred] = field(default_factory=list)
+    cte: bool = False
+    columns: frozenset[str] | None = None
+    model: str | None = None
+    scoped_by: str | None = None  # name of a configured scoping helper
+    sets: list[Column] = field(default_factory=list)  # UPDATE ... SET columns
+
+
+@dataclass(slots=True)
+class Block:
+    id: int
+    parent: int | None
+    refs: list[Ref] = field(default_factory=list)
+    where: list[Pred] = field(default_factory=list)
+    # Every reference to a tenancy-model column in this block (select list,
+    # predicates, SET ...), for ORG006.
+    columns: list[Column] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Write:
+    """An INSERT, upsert or ORM create.
+
+    `columns` maps each column the write sets to where it is written; None
+    means the columns are not visible (INSERT without a column list, a payload
+    built elsewhere) and no ORG005 is reported.
+    """
+
+    table: str | None
+    span: Span
+    op: str  # insert | upsert | create
+    columns: dict[str, Span] | None
+    schema: str | None = None
+    model: str | None = None
+    scoped_by: str | None = None
+
+
+@dataclass(slots=True)
+class Query:
+    kind: str  # select | insert | update | delete | merge | copy | truncate
+    span: Span  # the whole statement or call: its first line takes suppressions
+    text: str  # normalised statement text, for fingerprints
+    origin: str  # sql | python-sql | supabase | sqlalchemy | wrapper
+    blocks: list[Block] = field(default_factory=list)
+    writes: list[Write] = field(default_factory=list)
+    # The statement has interpolated SQL fragments: what is not visible may
+    # hold the scope, so an unscoped reference is ORG900, not ORG001.
+    dynamic: bool = False
+
+
+@dataclass(slots=True)
+class Problem:
+    """Something that mentions an org table but could not be analysed."""
+
+    span: Span
+    message: str
+    table: str | None = None
+    statement_line: int | None = None
+
+
+# --- schema replay -----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class IndexDef:
+    name: str | None
+    table: str
+    columns: list[str | None]  # key columns in order; None = an expression
+    span: Span
+    unique: bool = False
+    partial: bool = False
+    schema: str | None = None
+    if_not_exists: bool = False
+
+
+@dataclass(slots=True)
+class CreateTable:
+    table: str
+    span: Span
+    columns: dict[str, str]  # name -> upper-cased type as written
+    column_spans: dict[str, Span] = field(default_factory=dict)
+    indexes: list[IndexDef] = field(default_factory=list)  # PK / UNIQUE constraints
+    schema: str | None = None
+    if_not_exists: bool = False
+
+
+@dataclass(slots=True)
+class AddColumn:
+    table: str
+    column: str
+    type: str
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class DropColumn:
+    table: str
+    column: str
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class RenameColumn:
+    table: str
+    old: str
+    new: str
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class AlterColumnType:
+    table: str
+    column: str
+    type: str
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class RenameTable:
+    table: str
+    new: str
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class DropTable:
+    table: str
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class CreateIndex:
+    index: IndexDef
+
+
+@dataclass(slots=True)
+class DropIndex:
+    names: list[str]
+    span: Span
+
+
+@dataclass(slots=True)
+class RenameIndex:
+    old: str
+    new: str
+    span: Span
+
+
+SchemaEvent = Union[
+    CreateTable,
+    AddColumn,
+    DropColumn,
+    RenameColumn,
+    AlterColumnType,
+    RenameTable,
+    DropTable,
+    CreateIndex,
+    DropIndex,
+    RenameIndex,
+]
+
+
+# --- Python project catalog --------------------------------------------------
+
+
+@dataclass(slots=True)
+class ModelDef:
+    """An SQLAlchemy model class or Table object, for the project-wide catalog."""
+
+    name: str  # class name or the variable bound to the Table(...)
+    table: str
+    module: str  # dotted module path of the defining file
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class AlembicRevision:
+    revision: str
+    down_revisions: list[str]
+    events: list[SchemaEvent]
+
+
+# --- suppressions ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Suppression:
+    """`orgscope: ignore[...]` / `noqa: ...` on a line, or `ignore-file[...]`."""
+
+    line: int
+    codes: frozenset[str]  # empty = every code (only for bare orgscope: ignore)
+    span: Span
+    file_wide: bool = False
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class FileFacts:
+    """Everything a front end learned from one file."""
+
+    path: str  # relative, with '/'
+    kind: str  # sql | migration | python | alembic
+    queries: list[Query] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    events: list[SchemaEvent] = field(default_factory=list)  # migrations only
+    models: list[ModelDef] = field(default_factory=list)
+    alembic: AlembicRevision | None = None
+    suppressions: list[Suppression] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. skipped binary file

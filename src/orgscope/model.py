@@ -1,0 +1,207 @@
+"""The tenancy model: which tables are org-scoped, by which column.
+
+The model is data (a YAML rule pack), not code, so a team with `tenant_id` on
+other tables points the config at its own pack. This module loads and
+validates a pack and answers the questions the rules ask of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from orgscope.errors import ConfigError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+def bundled_rules_dir() -> Path:
+    """The rules/ folder: inside the installed wheel, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_rules"
+    if installed.is_dir():
+        return installed
+    return here.parent.parent / "rules"
+
+
+def default_pack_path() -> Path:
+    return bundled_rules_dir() / "pack.yaml"
+
+
+def split_table_name(name: str) -> tuple[str | None, str]:
+    """`public.agents` -> (None, "agents"); `archive.agents` -> ("archive", "agents")."""
+    schema, _, table = name.rpartition(".")
+    schema = schema.lower() or None
+    if schema == "public":
+        schema = None
+    return schema, table.lower()
+
+
+@dataclass(frozen=True)
+class TenancyModel:
+    name: str
+    org_column: str
+    org_column_type: str
+    org_tables: frozenset[tuple[str | None, str]]
+    legacy_column: str
+    client_tables: frozenset[tuple[str | None, str]]
+    mapping_table: str | None
+    mapping_column: str | None
+    index_name: str = "idx_{table}_{column}"
+    require_index_name: bool = False
+    source: str = "<default>"
+    # Lower-cased words whose presence makes a file worth parsing.
+    trigger_words: frozenset[str] = field(default=frozenset())
+
+    def is_org_table(self, table: str | None, schema: str | None = None) -> bool:
+        return table is not None and (schema, table) in self.org_tables
+
+    def is_client_table(self, table: str | None, schema: str | None = None) -> bool:
+        return table is not None and (schema, table) in self.client_tables
+
+    def is_mapping_table(self, table: str | None, schema: str | None = None) -> bool:
+        return schema is None and table is not None and table == self.mapping_table
+
+    @property
+    def tenancy_columns(self) -> frozenset[str]:
+        cols = {self.org_column, self.legacy_column}
+        if self.mapping_column:
+            cols.add(self.mapping_column)
+        return frozenset(cols)
+
+    def expected_index_name(self, table: str) -> str:
+        return self.index_name.format(table=table, column=self.org_column)
+
+    def model_has_column(self, table: str, schema: str | None, column: str) -> bool | None:
+        """What the model alone says about `table.column` (None = it does not say)."""
+        key = (schema, table)
+        if column == self.org_column:
+            if key in self.org_tables:
+                return True
+            if key in self.client_tables or self.is_mapping_table(table, schema):
+                return False
+            return None
+        if column == self.mapping_column:
+            if self.is_mapping_table(table, schema):
+                return True
+            if key in self.org_tables or key in self.client_tables:
+                return False
+            return None
+        if column == self.legacy_column:
+            if key in self.client_tables and not self.is_mapping_table(table, schema):
+                return True
+            return None
+        return None
+
+    def org_table_names(self) -> list[str]:
+        return sorted(t if s is None else f"{s}.{t}" for s, t in self.org_tables)
+
+
+_PACK_KEYS = {
+    "name": str,
+    "org_column": str,
+    "org_column_type": str,
+    "index_name": str,
+    "require_index_name": bool,
+    "org_tables": list,
+    "legacy_column": str,
+    "client_tables": list,
+    "mapping": dict,
+}
+_REQUIRED = ("org_column", "org_tables")
+
+
+def load_pack(path: Path) -> TenancyModel:
+    """Load and validate a rule pack; raise ConfigError naming file and key."""
+    where = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(where, "rule_pack", "rule pack file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(where, None, f"cannot read rule pack: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(where, None, f"invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    return pack_from_mapping(raw, where)
+
+
+def pack_from_mapping(raw: object, where: str) -> TenancyModel:
+    if not isinstance(raw, dict):
+        raise ConfigError(where, None, "a rule pack must be a mapping of keys to values")
+    for key, value in raw.items():
+        if key not in _PACK_KEYS:
+            known = ", ".join(sorted(_PACK_KEYS))
+            raise ConfigError(where, str(key), f"unknown key (known keys: {known})")
+        expected = _PACK_KEYS[key]
+        if not isinstance(value, expected) or (expected is str and not value.strip()):
+            raise ConfigError(where, key, f"expected {_type_word(expected)}, got {type(value).__name__}")
+    for key in _REQUIRED:
+        if key not in raw:
+            raise ConfigError(where, key, "missing required key")
+
+    org_column = _identifier(raw["org_column"], where, "org_column")
+    legacy_column = _identifier(raw.get("legacy_column", "client_id"), where, "legacy_column")
+    org_tables = _tables(raw["org_tables"], where, "org_tables")
+    if not org_tables:
+        raise ConfigError(where, "org_tables", "the pack lists no org tables; nothing would be checked")
+    client_tables = _tables(raw.get("client_tables", []), where, "client_tables")
+    mapping = raw.get("mapping") or {}
+    mapping_table = mapping_column = None
+    if mapping:
+        for key in mapping:
+            if key not in ("table", "column"):
+                raise ConfigError(where, f"mapping.{key}", "unknown key (known keys: column, table)")
+        mapping_table = _identifier(mapping.get("table"), where, "mapping.table").lower()
+        mapping_column = _identifier(mapping.get("column"), where, "mapping.column").lower()
+    index_name = raw.get("index_name", "idx_{table}_{column}")
+    try:
+        index_name.format(table="t", column="c")
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError(where, "index_name", "may only use the placeholders {table} and {column}") from None
+
+    org_column = org_column.lower()
+    legacy_column = legacy_column.lower()
+    words = {org_column, legacy_column} | {t for _, t in org_tables}
+    if mapping_column:
+        words.add(mapping_column)
+    return TenancyModel(
+        name=str(raw.get("name", Path(where).stem)),
+        org_column=org_column,
+        org_column_type=raw.get("org_column_type", "TEXT").upper(),
+        org_tables=frozenset(org_tables),
+        legacy_column=legacy_column,
+        client_tables=frozenset(client_tables),
+        mapping_table=mapping_table,
+        mapping_column=mapping_column,
+        index_name=index_name,
+        require_index_name=bool(raw.get("require_index_name", False)),
+        source=where,
+        trigger_words=frozenset(words),
+    )
+
+
+def _type_word(expected: type) -> str:
+    return {str: "a non-empty string", bool: "true or false", list: "a list", dict: "a mapping"}[expected]
+
+
+def _identifier(value: object, where: str, key: str) -> str:
+    if not isinstance(value, str) or not _IDENTIFIER.match(value):
+        raise ConfigError(where, key, f"expected a SQL identifier, got {value!r}")
+    return value
+
+
+def _tables(value: object, where: str, key: str) -> list[tuple[str | None, str]]:
+    if not isinstance(value, list):
+        raise ConfigError(where, key, "expected a list of table names")
+    tables = []
+    for item in value:
+        parts = item.split(".") if isinstance(item, str) else []
+        if not parts or len(parts) > 2 or not all(_IDENTIFIER.match(p) for p in parts):
+            raise ConfigError(where, key, f"expected a table name such as agents or archive.agents, got {item!r}")
+        tables.append(split_table_name(item))
+    return tables
