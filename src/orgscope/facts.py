@@ -147,6 +147,7 @@ class Write:
     schema: str | None = None
     model: str | None = None
     scoped_by: str | None = None
+    sets: list[Column] = field(default_factory=list)  # ON CONFLICT DO UPDATE SET columns
 
 
 @dataclass(slots=True)

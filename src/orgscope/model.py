@@ -75,7 +75,7 @@ class TenancyModel:
     def expected_index_name(self, table: str) -> str:
         return self.index_name.format(table=table, column=self.org_column)
 
-    def model_has_column(self, table: str, schema: str | None, column: str) -> bool | None:
+    def has_column_by_model(self, table: str, schema: str | None, column: str) -> bool | None:
         """What the model alone says about `table.column` (None = it does not say)."""
         key = (schema, table)
         if column == self.org_column:

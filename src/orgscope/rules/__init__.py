@@ -91,6 +91,20 @@ class RuleContext:
     catalog: "Catalog"
     severities: dict[str, str]  # code -> effective severity
     config: Any = None
+    _scoping: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def scoping(self, query: Any) -> Any:
+        """The SPEC section 3 verdicts of a query, computed once and shared by the rules."""
+        key = id(query)
+        if key not in self._scoping:
+            from orgscope.rules.scoping import analyze
+
+            self._scoping[key] = (query, analyze(query, self.catalog, self.model))
+        return self._scoping[key][1]
+
+    def forget(self) -> None:
+        """Drop the per-file verdict cache (the engine calls it between files)."""
+        self._scoping.clear()
 
     def finding(
         self,

@@ -1,0 +1,91 @@
+"""The whole-project knowledge every query check may consult.
+
+Built once per run, before any query is judged (like pyflakes' first pass):
+the schema replayed from every migration and the SQLAlchemy model catalog
+collected from every Python file, so that a query in one file knows a model
+or a column added in another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from orgscope.facts import FileFacts, ModelDef
+from orgscope.model import TenancyModel
+
+
+@dataclass
+class Catalog:
+    model: TenancyModel
+    schema: object  # orgscope.schema.Schema (None before replay in unit tests)
+    models: dict[str, list[ModelDef]] = field(default_factory=dict)
+    migration_paths: list[str] = field(default_factory=list)
+
+    def has_column(self, table: str | None, schema: str | None, column: str) -> bool | None:
+        """Does `table` have `column`? The replayed schema when it knows the
+        table, else the tenancy model; None when neither knows."""
+        if table is None:
+            return None
+        replayed = self.schema.has_column(table, schema, column) if self.schema is not None else None
+        if replayed is not None:
+            return replayed
+        return self.model.has_column_by_model(table, schema, column)
+
+    def resolve_model(self, name: str) -> ModelDef | None:
+        """A model class (or Table variable) by name; ambiguous names resolve to nothing."""
+        found = self.models.get(name)
+        if not found:
+            return None
+        tables = {(m.schema, m.table) for m in found}
+        return found[0] if len(tables) == 1 else None
+
+
+def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalog:
+    """Replay migrations (SQL by natural path order, then Alembic by revision
+    graph) and index the models of every Python file."""
+    from orgscope.schema import natural_sort_key, order_alembic, replay
+
+    sql_migrations = []
+    alembic = []
+    models: dict[str, list[ModelDef]] = {}
+    for facts in all_facts:
+        if facts.kind == "migration":
+            sql_migrations.append((facts.path, facts.events))
+        elif facts.kind == "alembic" and facts.alembic is not None:
+            alembic.append((facts.path, facts.alembic))
+        for model_def in facts.models:
+            models.setdefault(model_def.name, []).append(model_def)
+    sql_migrations.sort(key=lambda item: natural_sort_key(item[0]))
+    ordered = [(path, revision.events) for path, revision in _ordered_alembic(order_alembic, alembic)]
+    migrations = sql_migrations + ordered
+    schema = replay(migrations, model)
+    return Catalog(model=model, schema=schema, models=models, migration_paths=[p for p, _ in migrations])
+
+
+def _ordered_alembic(order_alembic, revisions):
+    if not revisions:
+        return []
+    result = order_alembic(revisions)
+    # order_alembic may return (ordered, warnings)
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list) and (
+        not result[0] or isinstance(result[0][0], tuple)
+    ):
+        return result[0]
+    return result
+
+
+def resolve_models(facts: FileFacts, catalog: Catalog) -> None:
+    """Fill the table of ORM refs and writes from the project's model catalog."""
+    for query in facts.queries:
+        for block in query.blocks:
+            for ref in block.refs:
+                if ref.table is None and ref.model:
+                    found = catalog.resolve_model(ref.model)
+                    if found is not None:
+                        ref.table, ref.schema = found.table, found.schema
+        for write in query.writes:
+            if write.table is None and write.model:
+                found = catalog.resolve_model(write.model)
+                if found is not None:
+                    write.table, write.schema = found.table, found.schema

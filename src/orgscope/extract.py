@@ -1,0 +1,61 @@
+"""Stage two of the pipeline: turn one file's text into facts.
+
+Dispatches on the file kind that discovery assigned. Every front end returns a
+FileFacts and never raises: a failure inside one file becomes an ORG900
+Problem for that file, so one bad file cannot stop a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orgscope.config import QueryWrapper
+from orgscope.facts import FileFacts, Problem, Span
+from orgscope.model import TenancyModel
+
+
+@dataclass(frozen=True)
+class ExtractContext:
+    model: TenancyModel
+    dialect: str = "postgres"
+    query_wrappers: tuple[QueryWrapper, ...] = ()
+    scoping_helpers: tuple[str, ...] = ()
+    module: str = ""  # dotted module name of a Python file
+    check_migration_queries: bool = False
+
+
+def module_name(path: str) -> str:
+    """`app/db/agents.py` -> `app.db.agents`; `src/` layouts drop the `src`."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    if parts and parts[0] == "src":
+        parts.pop(0)
+    return ".".join(parts)
+
+
+def mentions_tenancy(text: str, model: TenancyModel) -> bool:
+    """The cheap prefilter: does the text name any org table or tenancy column?"""
+    lowered = text.lower()
+    return any(word in lowered for word in model.trigger_words)
+
+
+def extract_file(path: str, text: str, kind: str, ctx: ExtractContext) -> FileFacts:
+    """Facts of one decoded file. `kind` is sql | migration | python."""
+    from orgscope import suppress
+
+    if kind == "python":
+        from orgscope.python.extract import extract_python
+
+        facts = extract_python(path, text, ctx)
+    else:
+        from orgscope.sql.extract import extract_sql_file
+
+        facts = extract_sql_file(path, text, kind, ctx)
+    facts.suppressions = suppress.scan(text, "python" if kind == "python" else "sql")
+    return facts
+
+
+def internal_error(path: str, kind: str, exc: BaseException) -> FileFacts:
+    message = f"internal error while analysing this file: {type(exc).__name__}: {exc}"
+    return FileFacts(path=path, kind=kind, problems=[Problem(span=Span(1, 1, 1, 2), message=message)])

@@ -1,0 +1,56 @@
+"""ORG001 unscoped-query — a query reads or changes rows of an org table without
+an org-column predicate. Document: rules/ORG001.yaml.
+
+A reference scoped only by the legacy column is ORG003 instead (one finding per
+reference); a reference in a partially dynamic query is ORG900 instead, since
+the missing scope may hide in the fragment orgscope cannot see.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from orgscope.facts import FileFacts
+from orgscope.findings import Finding
+from orgscope.rules import RuleContext
+
+CODE = "ORG001"
+
+_VERBS = {
+    "select": "reads",
+    "update": "updates",
+    "delete": "deletes from",
+    "merge": "merges into",
+    "copy": "copies",
+    "truncate": "truncates",
+}
+
+
+def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
+    column = ctx.model.org_column
+    for query in facts.queries:
+        if query.dynamic:
+            continue
+        for verdict in ctx.scoping(query).org_verdicts():
+            if verdict.constrained or verdict.client_columns:
+                continue
+            ref = verdict.ref
+            table = ref.table
+            verb = _VERBS.get(ref.op, "reads")
+            if verdict.conditional:
+                message = (
+                    f"the {column} filter on {table} is conditional: it is applied only on some code paths, so "
+                    f"the other paths read every organization's rows; apply it unconditionally (or leave the "
+                    f"function when the org is missing)"
+                )
+            elif ref.op == "truncate":
+                message = f"TRUNCATE {table} deletes the rows of every organization; use DELETE ... WHERE {column} = $1"
+            else:
+                message = f"query {verb} {table} without a {column} predicate; add `{_qualified(ref)}.{column} = <org id>`"
+            yield ctx.finding(
+                CODE, facts.path, ref.span, message, table=table, statement_line=query.span.line, anchor=query.text
+            )
+
+
+def _qualified(ref) -> str:
+    return ref.alias or ref.table

@@ -1,0 +1,41 @@
+"""ORG900 unanalyzable — SQL or Python that mentions an org table but could not
+be parsed or resolved. Document: rules/ORG900.yaml.
+
+orgscope never passes silently over what it cannot read: a syntax error, an
+internal error in one file, or a partially dynamic query (an interpolated SQL
+fragment) with no visible org predicate is reported here.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from orgscope.facts import FileFacts
+from orgscope.findings import Finding
+from orgscope.rules import RuleContext
+
+CODE = "ORG900"
+
+
+def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
+    for problem in facts.problems:
+        yield ctx.finding(
+            CODE, facts.path, problem.span, problem.message, table=problem.table,
+            statement_line=problem.statement_line, anchor=problem.message,
+        )
+    column = ctx.model.org_column
+    for query in facts.queries:
+        if not query.dynamic:
+            continue
+        for verdict in ctx.scoping(query).org_verdicts():
+            if verdict.constrained or verdict.client_columns:
+                continue
+            ref = verdict.ref
+            message = (
+                f"partially dynamic query on {ref.table}: an interpolated SQL fragment may hold the scope, but no "
+                f"{column} predicate is visible; pass the org id as a bind parameter in the visible SQL"
+            )
+            yield ctx.finding(
+                CODE, facts.path, ref.span, message, table=ref.table, statement_line=query.span.line,
+                anchor=query.text,
+            )
