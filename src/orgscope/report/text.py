@@ -1,0 +1,185 @@
+"""The default, human format: each finding with its source line and a caret.
+
+    queries/agents.sql:3:6: ORG001 agents is read without a clerk_org_id predicate
+      3 | FROM agents a
+        |      ^^^^^^
+
+    Found 1 finding in 1 file (checked 4 files in 0.12 s)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orgscope.findings import Finding
+from orgscope.report.common import displayable, one_line, summary_line
+
+if TYPE_CHECKING:
+    from orgscope.report import RunResult
+
+# Tabs in a source line are expanded to this width, in the shown line and
+# when placing the caret alike, so the caret stays under the token.
+TAB_WIDTH = 4
+# A longer source line is shown as a window of this many characters around the
+# offending token (minified SQL can put a whole file on one line).
+SOURCE_WINDOW = 120
+SOURCE_CONTEXT = 40  # characters shown before the token when windowing
+ELLIPSIS = "\u2026"
+
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_BLUE = "\x1b[34m"
+_SEVERITY_STYLE = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "info": "\x1b[1;36m"}
+
+
+class Painter:
+    """ANSI styling that does nothing when colour is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def paint(self, text: str, style: str) -> str:
+        return f"{style}{text}{_RESET}" if self.enabled and text else text
+
+    def bold(self, text: str) -> str:
+        return self.paint(text, _BOLD)
+
+    def gutter(self, text: str) -> str:
+        return self.paint(text, _BLUE)
+
+    def severity(self, text: str, severity: str) -> str:
+        return self.paint(text, _SEVERITY_STYLE.get(severity, _BOLD))
+
+
+class SourceFiles:
+    """Lines of the checked files, read once each; a file that cannot be read has none."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lines: dict[str, list[str] | None] = {}
+
+    def line(self, path: str, number: int) -> str | None:
+        if path not in self._lines:
+            self._lines[path] = self._read(path)
+        lines = self._lines[path]
+        if lines is None or not 1 <= number <= len(lines):
+            return None
+        return lines[number - 1]
+
+    def _read(self, path: str) -> list[str] | None:
+        try:
+            data = (self.root / path).read_bytes()
+        except (OSError, ValueError):  # gone, a directory, unreadable, a NUL in the name
+            return None
+        text = data.decode("utf-8", errors="replace")
+        # Editors do not count a byte-order mark as a column.
+        text = text.removeprefix("\ufeff")
+        # Only "\n" ends a line, as in orgscope's positions (str.splitlines
+        # would also split at form feeds and other separators).
+        return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A source line as shown, and where its caret goes (in terminal cells)."""
+
+    text: str
+    caret_offset: int
+    caret_width: int
+
+
+def cell_width(char: str) -> int:
+    """Terminal cells a character takes: 0 for combining marks, 2 for wide CJK."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def cells(text: str) -> int:
+    return sum(cell_width(char) for char in text)
+
+
+def source_excerpt(line: str, finding: Finding) -> Excerpt:
+    """The line with tabs expanded, and the caret under the finding's token.
+
+    The caret covers the token's width on this line (to the end of the line
+    when the token continues on the next), and is at least one cell wide.
+    """
+    start = min(max(finding.column - 1, 0), len(line))
+    if finding.end_line == finding.line:
+        end = min(max(finding.end_column - 1, start), len(line))
+    else:
+        end = len(line)
+    # Expanding the prefix alone gives the same tab stops as expanding the line.
+    token_start = len(line[:start].expandtabs(TAB_WIDTH))
+    token_end = len(line[:end].expandtabs(TAB_WIDTH))
+    expanded = displayable(line.expandtabs(TAB_WIDTH))
+
+    low, high = 0, len(expanded)
+    if high > SOURCE_WINDOW:
+        low = max(0, min(token_start - SOURCE_CONTEXT, high - SOURCE_WINDOW))
+        high = low + SOURCE_WINDOW
+    lead = ELLIPSIS if low > 0 else ""
+    tail = ELLIPSIS if high < len(expanded) else ""
+    shown = lead + expanded[low:high] + tail
+    offset = cells(lead) + cells(expanded[low:token_start])
+    width = max(1, cells(expanded[token_start:min(token_end, high)]))
+    return Excerpt(shown.rstrip(), offset, width)
+
+
+def render_text(result: RunResult, *, root: Path, color: bool, show_source: bool, statistics: bool) -> str:
+    painter = Painter(color)
+    sources = SourceFiles(root)
+    out: list[str] = []
+    for finding in result.findings:
+        out.append(_header(finding, painter))
+        if show_source:
+            line = sources.line(finding.path, finding.line)
+            if line is not None:
+                out.extend(_source_lines(source_excerpt(line, finding), finding, painter))
+            out.append("")
+    if out and out[-1] != "":
+        out.append("")
+
+    if statistics and result.findings:
+        out.extend(_statistics(result.findings))
+        out.append("")
+    for note in result.notes:
+        out.append(f"note: {displayable(one_line(note))}")
+    if result.baseline_unmatched:
+        count = result.baseline_unmatched
+        entries = "1 baseline entry no longer matches" if count == 1 else f"{count} baseline entries no longer match"
+        out.append(f"note: {entries} any finding (fixed or gone); write the baseline again to drop them")
+    summary = summary_line(result)
+    out.append(painter.bold(summary))
+    return "\n".join(out) + "\n"
+
+
+def _header(finding: Finding, painter: Painter) -> str:
+    where = f"{painter.bold(displayable(finding.path))}:{finding.line}:{finding.column}:"
+    code = painter.severity(finding.code, finding.severity)
+    return f"{where} {code} {displayable(one_line(finding.message))}"
+
+
+def _source_lines(excerpt: Excerpt, finding: Finding, painter: Painter) -> list[str]:
+    number = str(finding.line)
+    blank = " " * len(number)
+    caret = " " * excerpt.caret_offset + painter.severity("^" * excerpt.caret_width, finding.severity)
+    return [
+        f" {painter.gutter(number + ' |')} {excerpt.text}".rstrip(),
+        f" {painter.gutter(blank + ' |')} {caret}",
+    ]
+
+
+def _statistics(findings: list[Finding]) -> list[str]:
+    """`  3  ORG001  unscoped-query` per rule, most frequent first."""
+    counts = Counter(f.code for f in findings)
+    names = {f.code: f.name for f in findings}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    count_width = len(str(rows[0][1]))
+    code_width = max(len(code) for code in counts)
+    return [f"  {count:>{count_width}}  {code:<{code_width}}  {names[code]}".rstrip() for code, count in rows]
