@@ -104,8 +104,10 @@ def _token_start(text: str, token: Token) -> int:
 
 def _first_line(exc: Exception) -> str:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    # sqlglot decorates messages with ANSI underline codes.
-    return re.sub(r"\x1b\[[0-9;]*m", "", message)
+    # sqlglot decorates messages with ANSI underline codes and its own
+    # positions (relative to what it was given); orgscope reports its own.
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message)
+    return re.sub(r"\.?\s*Line \d+, Col: \d+\.?", "", message).strip()
 
 
 def _split_on_semicolons(text: str, d: Dialect, parse: bool, offset: int, error: str, wanted) -> list[Statement]:

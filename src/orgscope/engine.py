@@ -1,0 +1,228 @@
+"""The pipeline: discover -> extract -> catalog -> rules -> suppress -> report.
+
+Data flows one way. Extraction is per file and pure (text in, facts out), so
+it can be cached and run in worker processes; the catalog (replayed schema,
+SQLAlchemy models) is built once for the whole project before any query is
+judged, whatever files were asked for — pre-commit passes only the staged
+files, but a query there still knows a model or an index defined elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orgscope import __version__
+from orgscope.catalog import Catalog, build_catalog, resolve_models
+from orgscope.config import Config
+from orgscope.discover import Discoverer, SourceFile
+from orgscope.extract import ExtractContext, extract_file, internal_error, module_name
+from orgscope.facts import FileFacts, Problem, Span
+from orgscope.findings import SEVERITY_RANK, Finding
+from orgscope.model import TenancyModel
+from orgscope.report import RunResult
+from orgscope.rules import RULE_MODULES, RuleContext, rule_docs, rule_module
+from orgscope.rules.org901_unused_suppression import check_unused
+from orgscope import suppress
+
+# A Python file whose bytes contain one of these may define models or be an
+# Alembic revision: it feeds the catalog even when it is not checked.
+_CATALOG_MARKERS = (b"__tablename__", b"Table(", b"down_revision")
+_BINARY_SNIFF = 8192
+
+
+@dataclass
+class Options:
+    """Run options that are not part of the configuration file."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    only_lines: dict[str, set[int]] | None = None  # diff mode: path -> changed lines
+    changed_migrations: bool = True  # diff mode: report schema findings?
+    use_cache: bool = True
+    jobs: int | None = None
+    debug: bool = False
+    extra_notes: list[str] = field(default_factory=list)
+
+
+def enabled_codes(config: Config, options: Options) -> set[str]:
+    select = {c.upper() for c in (options.select or config.select)} or set(RULE_MODULES)
+    ignore = {c.upper() for c in (*config.ignore, *options.ignore)}
+    return select - ignore
+
+
+def severities(config: Config) -> dict[str, str]:
+    docs = rule_docs()
+    return {code: config.severity.get(code, doc.severity) for code, doc in docs.items()}
+
+
+def run(paths: list[Path], config: Config, options: Options | None = None) -> RunResult:
+    options = options or Options()
+    started = time.perf_counter()
+    model = config.load_model()
+    notes: list[str] = list(options.extra_notes)
+    discoverer = Discoverer(config)
+    targets = discoverer.files(paths or [config.root], notes)
+    project = _project_files(discoverer, paths, config, targets, notes)
+
+    target_paths = {f.rel for f in targets}
+    catalog_files = [f for f in project if f.rel not in target_paths and _feeds_catalog(f)]
+    all_facts = extract_all([*targets, *catalog_files], config, model, options, notes)
+    catalog = build_catalog(model, all_facts.values())
+
+    ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)
+    enabled = enabled_codes(config, options)
+    findings: list[Finding] = []
+    for source in targets:
+        facts = all_facts[source.rel]
+        resolve_models(facts, catalog)
+        for code in RULE_MODULES:
+            module = rule_module(code)
+            if code in enabled and hasattr(module, "check"):
+                findings.extend(_safe_check(ctx, module, facts, code))
+        ctx.forget()
+    # Schema findings sit in migrations: reported when that migration is checked.
+    for code in RULE_MODULES:
+        module = rule_module(code)
+        if code in enabled and hasattr(module, "check_project"):
+            findings.extend(f for f in module.check_project(ctx) if f.path in target_paths)
+
+    suppressions = {rel: all_facts[rel].suppressions for rel in target_paths if all_facts[rel].suppressions}
+    findings, unused = suppress.apply(findings, suppressions, enabled)
+    if "ORG901" in enabled:
+        findings.extend(check_unused(ctx, unused))
+    if options.only_lines is not None:
+        findings = _changed_only(findings, options, all_facts)
+    findings.sort(key=Finding.sort_key)
+    suppress.assign_fingerprints(findings)
+    for facts in all_facts.values():
+        if facts.path in target_paths:
+            notes.extend(facts.notes)
+    return RunResult(
+        findings=findings,
+        files=len(targets),
+        seconds=time.perf_counter() - started,
+        version=__version__,
+        notes=notes,
+    )
+
+
+def build_project_catalog(paths: list[Path], config: Config, options: Options | None = None) -> Catalog:
+    """The catalog alone (for `orgscope schema`): migrations and models under paths."""
+    options = options or Options()
+    model = config.load_model()
+    discoverer = Discoverer(config)
+    files = [f for f in discoverer.files(paths or [config.root], []) if _feeds_catalog(f)]
+    return build_catalog(model, extract_all(files, config, model, options, []).values())
+
+
+def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile]:
+    """Every file of the project, for the catalog (the targets when they cover the root)."""
+    root = config.root.resolve()
+    if not paths or any(Path(p).resolve() == root for p in paths):
+        return targets
+    return discoverer.files([root], [])
+
+
+def _feeds_catalog(source: SourceFile) -> bool:
+    if source.kind == "migration":
+        return True
+    if source.kind != "python":
+        return False
+    try:
+        data = source.path.read_bytes()
+    except OSError:
+        return False
+    return any(marker in data for marker in _CATALOG_MARKERS)
+
+
+def extract_all(files: list[SourceFile], config: Config, model: TenancyModel, options: Options,
+                notes: list[str]) -> dict[str, FileFacts]:
+    """Facts for every file, in discovery order."""
+    base_ctx = ExtractContext(
+        model=model,
+        dialect=config.dialect,
+        query_wrappers=config.query_wrappers,
+        scoping_helpers=config.scoping_helpers,
+        check_migration_queries=config.check_migration_queries,
+    )
+    return {source.rel: extract_one(source, config, base_ctx, options) for source in files}
+
+
+def extract_one(source: SourceFile, config: Config, base_ctx: ExtractContext, options: Options) -> FileFacts:
+    """Read, decode and extract one file; never raises."""
+    text, early = read_source(source, config)
+    if early is not None:
+        return early
+    try:
+        ctx = base_ctx if source.kind != "python" else _with_module(base_ctx, source.rel)
+        return extract_file(source.rel, text, source.kind, ctx)
+    except RecursionError:
+        return _problem(source, "too deeply nested to analyse (recursion limit)")
+    except Exception as exc:  # a bug in one file's analysis must not stop the run
+        if options.debug:
+            raise
+        return internal_error(source.rel, source.kind, exc)
+
+
+def _with_module(ctx: ExtractContext, rel: str) -> ExtractContext:
+    from dataclasses import replace
+
+    return replace(ctx, module=module_name(rel))
+
+
+def read_source(source: SourceFile, config: Config) -> tuple[str | None, FileFacts | None]:
+    """The decoded text, or the facts to report instead (binary, too large, unreadable)."""
+    try:
+        size = source.path.stat().st_size
+        if config.max_file_bytes and size > config.max_file_bytes:
+            return None, _problem(
+                source,
+                f"file is {size:,} bytes, larger than max_file_bytes ({config.max_file_bytes:,}); not analysed",
+            )
+        data = source.path.read_bytes()
+    except OSError as exc:
+        return None, _problem(source, f"cannot read file: {exc.strerror or exc}")
+    if b"\x00" in data[:_BINARY_SNIFF]:
+        return None, FileFacts(path=source.rel, kind=source.kind, notes=[f"skipped binary file {source.rel}"])
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, _problem(source, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); not analysed",
+                              line=line)
+
+
+def _problem(source: SourceFile, message: str, line: int = 1) -> FileFacts:
+    return FileFacts(path=source.rel, kind=source.kind, problems=[Problem(span=Span(line, 1, line, 2), message=message)])
+
+
+def _safe_check(ctx: RuleContext, module, facts: FileFacts, code: str) -> list[Finding]:
+    try:
+        return list(module.check(ctx, facts))
+    except Exception as exc:  # a rule bug on one file is reported, never a crash
+        span = Span(1, 1, 1, 2)
+        return [ctx.finding("ORG900", facts.path, span, f"internal error in {code}: {type(exc).__name__}: {exc}")]
+
+
+def _changed_only(findings: list[Finding], options: Options, all_facts: dict[str, FileFacts]) -> list[Finding]:
+    lines = options.only_lines or {}
+    kept = []
+    for finding in findings:
+        if finding.code in ("ORG002", "ORG004"):
+            if finding.path in lines:
+                kept.append(finding)
+            continue
+        changed = lines.get(finding.path)
+        if changed and (finding.line in changed or (finding.statement_line or -1) in changed):
+            kept.append(finding)
+    return kept
+
+
+def exit_code(result: RunResult, fail_on: str) -> int:
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK.get(f.severity, 2) >= threshold for f in result.findings) else 0
+
+
+__all__ = ["Options", "run", "exit_code", "Catalog"]
