@@ -38,9 +38,9 @@ class Discoverer:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.root = config.root.resolve()
-        self.migrations = pathspec.PathSpec.from_lines("gitwildmatch", config.migrations)
-        self.include = pathspec.PathSpec.from_lines("gitwildmatch", config.include) if config.include else None
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", config.exclude)
+        self.migrations = pathspec.GitIgnoreSpec.from_lines(config.migrations)
+        self.include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
         self._ignore_cache: dict[Path, pathspec.PathSpec | None] = {}
 
     def relative(self, path: Path) -> str:
@@ -140,7 +140,7 @@ class Discoverer:
             try:
                 if ignore_file.is_file():
                     lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
             except OSError:
                 spec = None
             self._ignore_cache[folder] = spec

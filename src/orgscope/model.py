@@ -91,6 +91,10 @@ class TenancyModel:
                 return False
             return None
         if column == self.legacy_column:
+            # Org tables still carry the legacy column (which is why it gets
+            # misused); the client tables are scoped by it.
+            if key in self.org_tables:
+                return True
             if key in self.client_tables and not self.is_mapping_table(table, schema):
                 return True
             return None
