@@ -81,11 +81,10 @@ def unique_fingerprints(findings: list[Finding]) -> list[str]:
     fingerprints = []
     for finding in findings:
         base = finding.fingerprint or _fallback_fingerprint(finding)
-        occurrences[base] += 1
-        candidate = base if occurrences[base] == 1 else f"{base}:{occurrences[base]}"
+        candidate = base
         while candidate in seen:
             occurrences[base] += 1
-            candidate = f"{base}:{occurrences[base]}"
+            candidate = f"{base}:{occurrences[base] + 1}"
         seen.add(candidate)
         fingerprints.append(candidate)
     return fingerprints
