@@ -17,19 +17,17 @@ from orgscope import __version__
 from orgscope.catalog import Catalog, build_catalog, resolve_models
 from orgscope.config import Config
 from orgscope.discover import Discoverer, SourceFile
-from orgscope.extract import ExtractContext, extract_file, internal_error, module_name
-from orgscope.facts import FileFacts, Problem, Span
+from orgscope.facts import FileFacts, Span
 from orgscope.findings import SEVERITY_RANK, Finding
-from orgscope.model import TenancyModel
 from orgscope.report import RunResult
 from orgscope.rules import RULE_MODULES, RuleContext, rule_docs, rule_module
 from orgscope.rules.org901_unused_suppression import check_unused
+from orgscope.workers import Extractor
 from orgscope import suppress
 
 # A Python file whose bytes contain one of these may define models or be an
 # Alembic revision: it feeds the catalog even when it is not checked.
 _CATALOG_MARKERS = (b"__tablename__", b"Table(", b"down_revision")
-_BINARY_SNIFF = 8192
 
 
 @dataclass
@@ -67,9 +65,16 @@ def run(paths: list[Path], config: Config, options: Options | None = None) -> Ru
     project = _project_files(discoverer, paths, config, targets, notes)
 
     target_paths = {f.rel for f in targets}
-    catalog_files = [f for f in project if f.rel not in target_paths and _feeds_catalog(f)]
-    all_facts = extract_all([*targets, *catalog_files], config, model, options, notes)
+    extractor = Extractor(config, model, use_cache=options.use_cache, jobs=options.jobs, debug=options.debug)
+    # Phase one: what the whole project knows (migrations, models), whatever
+    # files were asked for. Phase two: the rest of the targets, whose prefilter
+    # now also knows the model class names (`select(Agent)` names no table).
+    catalog_files = [f for f in project if _feeds_catalog(f)]
+    all_facts = extractor.run(catalog_files)
     catalog = build_catalog(model, all_facts.values())
+    model_words = frozenset(name.lower() for name in catalog.models)
+    all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_words))
+    extractor.save(complete=project is targets)
 
     ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)
     enabled = enabled_codes(config, options)
@@ -114,7 +119,8 @@ def build_project_catalog(paths: list[Path], config: Config, options: Options | 
     model = config.load_model()
     discoverer = Discoverer(config)
     files = [f for f in discoverer.files(paths or [config.root], []) if _feeds_catalog(f)]
-    return build_catalog(model, extract_all(files, config, model, options, []).values())
+    extractor = Extractor(config, model, use_cache=options.use_cache, jobs=options.jobs)
+    return build_catalog(model, extractor.run(files).values())
 
 
 def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile]:
@@ -135,67 +141,6 @@ def _feeds_catalog(source: SourceFile) -> bool:
     except OSError:
         return False
     return any(marker in data for marker in _CATALOG_MARKERS)
-
-
-def extract_all(files: list[SourceFile], config: Config, model: TenancyModel, options: Options,
-                notes: list[str]) -> dict[str, FileFacts]:
-    """Facts for every file, in discovery order."""
-    base_ctx = ExtractContext(
-        model=model,
-        dialect=config.dialect,
-        query_wrappers=config.query_wrappers,
-        scoping_helpers=config.scoping_helpers,
-        check_migration_queries=config.check_migration_queries,
-    )
-    return {source.rel: extract_one(source, config, base_ctx, options) for source in files}
-
-
-def extract_one(source: SourceFile, config: Config, base_ctx: ExtractContext, options: Options) -> FileFacts:
-    """Read, decode and extract one file; never raises."""
-    text, early = read_source(source, config)
-    if early is not None:
-        return early
-    try:
-        ctx = base_ctx if source.kind != "python" else _with_module(base_ctx, source.rel)
-        return extract_file(source.rel, text, source.kind, ctx)
-    except RecursionError:
-        return _problem(source, "too deeply nested to analyse (recursion limit)")
-    except Exception as exc:  # a bug in one file's analysis must not stop the run
-        if options.debug:
-            raise
-        return internal_error(source.rel, source.kind, exc)
-
-
-def _with_module(ctx: ExtractContext, rel: str) -> ExtractContext:
-    from dataclasses import replace
-
-    return replace(ctx, module=module_name(rel))
-
-
-def read_source(source: SourceFile, config: Config) -> tuple[str | None, FileFacts | None]:
-    """The decoded text, or the facts to report instead (binary, too large, unreadable)."""
-    try:
-        size = source.path.stat().st_size
-        if config.max_file_bytes and size > config.max_file_bytes:
-            return None, _problem(
-                source,
-                f"file is {size:,} bytes, larger than max_file_bytes ({config.max_file_bytes:,}); not analysed",
-            )
-        data = source.path.read_bytes()
-    except OSError as exc:
-        return None, _problem(source, f"cannot read file: {exc.strerror or exc}")
-    if b"\x00" in data[:_BINARY_SNIFF]:
-        return None, FileFacts(path=source.rel, kind=source.kind, notes=[f"skipped binary file {source.rel}"])
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return None, _problem(source, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); not analysed",
-                              line=line)
-
-
-def _problem(source: SourceFile, message: str, line: int = 1) -> FileFacts:
-    return FileFacts(path=source.rel, kind=source.kind, problems=[Problem(span=Span(line, 1, line, 2), message=message)])
 
 
 def _safe_check(ctx: RuleContext, module, facts: FileFacts, code: str) -> list[Finding]:

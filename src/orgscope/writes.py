@@ -21,6 +21,7 @@ def write_atomic(path: Path, text: str | bytes, *, overwrite: bool = False) -> N
     data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         if not overwrite:
@@ -39,3 +40,9 @@ def write_atomic(path: Path, text: str | bytes, *, overwrite: bool = False) -> N
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,213 @@
+"""Run extraction over many files: read, prefilter, cache, parallelise, bound.
+
+* Files that name no org table, tenancy column or model class are never
+  parsed: a substring test on the decoded text is orders of magnitude cheaper
+  than sqlglot or libcst.
+* Facts come from the content-addressed cache when the file is unchanged.
+* What is left is parsed in worker processes (both cores) when there is
+  enough of it to pay for them; results are keyed by path, so the output
+  order never depends on scheduling.
+* Each file's analysis runs under a time bound (`file_timeout`); hitting it is
+  an ORG900 finding for that file, never a stalled run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from orgscope.cache import FactsCache, file_key, settings_key
+from orgscope.config import Config
+from orgscope.discover import SourceFile
+from orgscope.extract import ExtractContext, extract_file, internal_error, module_name
+from orgscope.facts import FileFacts, Problem, Span
+from orgscope.model import TenancyModel
+from orgscope import suppress
+
+_BINARY_SNIFF = 8192
+# Below this many files to parse, worker start-up costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+class FileTimeout(Exception):
+    pass
+
+
+def extraction_settings(config: Config, model: TenancyModel) -> tuple:
+    return (
+        model.name,
+        model.org_column,
+        model.org_column_type,
+        model.legacy_column,
+        sorted(map(str, model.org_tables)),
+        sorted(map(str, model.client_tables)),
+        model.mapping_table,
+        model.mapping_column,
+        config.dialect,
+        config.query_wrappers,
+        config.scoping_helpers,
+        config.check_migration_queries,
+    )
+
+
+class Extractor:
+    """Facts for many files, sharing one cache across the phases of a run."""
+
+    def __init__(self, config: Config, model: TenancyModel, *, use_cache: bool, jobs: int | None,
+                 debug: bool = False) -> None:
+        self.config = config
+        self.model = model
+        self.debug = debug
+        self.jobs = jobs if jobs is not None else config.jobs
+        folder = (config.root / config.cache_dir) if use_cache else None
+        self.cache = FactsCache(folder)
+        self.settings = settings_key(*extraction_settings(config, model))
+        self.ctx = ExtractContext(
+            model=model,
+            dialect=config.dialect,
+            query_wrappers=config.query_wrappers,
+            scoping_helpers=config.scoping_helpers,
+            check_migration_queries=config.check_migration_queries,
+        )
+
+    def run(self, files: list[SourceFile], extra_words: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
+        results: dict[str, FileFacts] = {}
+        pending: list[tuple[SourceFile, str, str]] = []
+        words = self.model.trigger_words | extra_words
+        for source in files:
+            data, text, early = read_source(source, self.config)
+            if early is not None:
+                results[source.rel] = early
+                continue
+            if source.kind != "migration" and not _mentions(text, words):
+                # Nothing here can be about an org table: only its comments matter.
+                language = "python" if source.kind == "python" else "sql"
+                results[source.rel] = FileFacts(
+                    path=source.rel, kind=source.kind, suppressions=suppress.scan(text, language)
+                )
+                continue
+            key = file_key(self.settings, source.rel, source.kind, data)
+            cached = self.cache.get(key)
+            if cached is not None:
+                results[source.rel] = cached
+            else:
+                pending.append((source, text, key))
+        for (source, _, key), facts in zip(pending, self._extract(pending)):
+            if not _is_internal_failure(facts):
+                self.cache.put(key, facts)
+            results[source.rel] = facts
+        return results
+
+    def _extract(self, pending: list[tuple[SourceFile, str, str]]) -> list[FileFacts]:
+        jobs = self.jobs or os.cpu_count() or 1
+        tasks = [(s.rel, s.kind, text) for s, text, _ in pending]
+        if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD or self.debug:
+            return [extract_text(rel, kind, text, self.ctx, self.config.file_timeout, self.debug)
+                    for rel, kind, text in tasks]
+        try:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+                chunk = max(1, len(tasks) // (jobs * 8))
+                return list(
+                    pool.map(_worker, tasks, [self.ctx] * len(tasks), [self.config.file_timeout] * len(tasks),
+                             chunksize=chunk)
+                )
+        except (OSError, RuntimeError):  # no processes here (sandbox): do it serially
+            return [extract_text(rel, kind, text, self.ctx, self.config.file_timeout, False)
+                    for rel, kind, text in tasks]
+
+    def save(self, complete: bool) -> None:
+        self.cache.save(complete)
+
+
+def _worker(task: tuple[str, str, str], ctx: ExtractContext, timeout: float) -> FileFacts:
+    rel, kind, text = task
+    return extract_text(rel, kind, text, ctx, timeout, False)
+
+
+def extract_text(rel: str, kind: str, text: str, ctx: ExtractContext, timeout: float, debug: bool) -> FileFacts:
+    """Facts of one decoded file under a time bound; never raises (unless debugging)."""
+    if kind == "python":
+        ctx = replace(ctx, module=module_name(rel))
+    with _time_bound(timeout):
+        try:
+            return extract_file(rel, text, kind, ctx)
+        except FileTimeout:
+            return _problem(rel, kind, f"analysis took longer than file_timeout ({timeout:g} s); not analysed")
+        except RecursionError:
+            return _problem(rel, kind, "too deeply nested to analyse (recursion limit); not analysed")
+        except Exception as exc:
+            if debug:
+                raise
+            return internal_error(rel, kind, exc)
+
+
+class _time_bound:
+    """SIGALRM-based bound; only in the main thread of a process (else no bound)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.active = False
+
+    def __enter__(self):
+        import threading
+
+        if self.seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.active = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def _raise_timeout(signum, frame):
+    raise FileTimeout()
+
+
+def _mentions(text: str, words: frozenset[str]) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in words)
+
+
+def _is_internal_failure(facts: FileFacts) -> bool:
+    return any(p.message.startswith(("internal error", "analysis took longer")) for p in facts.problems)
+
+
+def read_source(source: SourceFile, config: Config) -> tuple[bytes, str, None] | tuple[None, None, FileFacts]:
+    """The bytes and text of a UTF-8 file, or the facts to report instead
+    (binary, too large, unreadable, not UTF-8)."""
+    try:
+        size = source.path.stat().st_size
+        if config.max_file_bytes and size > config.max_file_bytes:
+            return None, None, _problem(
+                source.rel, source.kind,
+                f"file is {size:,} bytes, larger than max_file_bytes ({config.max_file_bytes:,}); not analysed",
+            )
+        data = source.path.read_bytes()
+    except OSError as exc:
+        return None, None, _problem(source.rel, source.kind, f"cannot read file: {exc.strerror or exc}")
+    if b"\x00" in data[:_BINARY_SNIFF]:
+        return None, None, FileFacts(path=source.rel, kind=source.kind, notes=[f"skipped binary file {source.rel}"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, None, _problem(
+            source.rel, source.kind,
+            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); not analysed", line=line,
+        )
+    return data, text, None
+
+
+def _problem(rel: str, kind: str, message: str, line: int = 1) -> FileFacts:
+    return FileFacts(path=rel, kind=kind, problems=[Problem(span=Span(line, 1, line, 2), message=message)])
