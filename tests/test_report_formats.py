@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -17,8 +18,9 @@ from orgscope.errors import OrgscopeError
 from orgscope.findings import Finding
 from orgscope.report import FORMATS, RunResult, render
 from orgscope.report.common import displayable
+from orgscope.report import text as text_format
 from orgscope.report.text import SOURCE_WINDOW
-from orgscope.rules import RuleDoc
+from orgscope.rules import RuleDoc, rule_docs
 
 # A message with everything that needs escaping somewhere: % (GitHub), a line
 # break (GitHub, one-line formats), a comma and colon (GitHub properties) and
@@ -164,6 +166,27 @@ def test_text_line_past_the_end_of_the_file_or_a_directory_path_has_no_source(pr
     directory = Finding("queries", 1, 1, 1, 2, "ORG001", "unscoped-query", "error", "a directory")
     out = render("text", run_result([past_end, directory]), root=project, docs=DOCS)
     assert "|" not in out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
+def test_text_does_not_block_on_a_path_that_is_a_named_pipe(tmp_path):
+    os.mkfifo(tmp_path / "pipe.sql")
+    found = Finding("pipe.sql", 1, 1, 1, 2, "ORG900", "unanalyzable", "warning", "not a file")
+    out = render("text", run_result([found]), root=tmp_path, docs=DOCS)
+    assert text_block(out, "pipe.sql:1:1:") == ["pipe.sql:1:1: ORG900 not a file"]
+
+
+def test_text_does_not_read_a_huge_file_again_for_its_source_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(text_format, "MAX_SOURCE_BYTES", 1000)
+    (tmp_path / "small.sql").write_text("SELECT * FROM agents;\n", encoding="utf-8")
+    (tmp_path / "huge.sql").write_text("SELECT * FROM agents;\n" * 100, encoding="utf-8")
+    found = [
+        Finding(name, 1, 15, 1, 21, "ORG001", "unscoped-query", "error", "agents")
+        for name in ("huge.sql", "small.sql")
+    ]
+    out = render("text", run_result(found), root=tmp_path, docs=DOCS)
+    assert len(text_block(out, "huge.sql:1:15:")) == 1
+    assert caret_target(text_block(out, "small.sql:1:15:")) == "agents"
 
 
 def test_text_message_stays_on_its_header_line(project, findings):
@@ -454,6 +477,16 @@ def test_sarif_descriptions_are_cut_to_what_github_accepts(project):
     long_doc = rule_doc("ORG001", "unscoped-query", "error", why="x" * 5000)
     log = json.loads(render("sarif", run_result([]), root=project, docs={"ORG001": long_doc}))
     assert_valid_sarif(log)
+
+
+def test_sarif_with_the_bundled_rule_documents_is_valid(project, findings):
+    try:
+        bundled = rule_docs()
+    except FileNotFoundError as missing:
+        pytest.skip(f"the rule documents are not all written yet: {missing}")
+    log = json.loads(render("sarif", run_result(findings), root=project, docs=bundled))
+    assert_valid_sarif(log)
+    assert [rule["id"] for rule in log["runs"][0]["tool"]["driver"]["rules"]] == list(bundled)
 
 
 # --- github -------------------------------------------------------------------

@@ -28,6 +28,9 @@ TAB_WIDTH = 4
 # offending token (minified SQL can put a whole file on one line).
 SOURCE_WINDOW = 120
 SOURCE_CONTEXT = 40  # characters shown before the token when windowing
+# A file larger than this (a huge file reported as unanalyzable) is not read
+# again just to show one of its lines.
+MAX_SOURCE_BYTES = 32 * 1024 * 1024
 ELLIPSIS = "\u2026"
 
 _RESET = "\x1b[0m"
@@ -71,9 +74,13 @@ class SourceFiles:
         return lines[number - 1]
 
     def _read(self, path: str) -> list[str] | None:
+        file = self.root / path
         try:
-            data = (self.root / path).read_bytes()
-        except (OSError, ValueError):  # gone, a directory, unreadable, a NUL in the name
+            # Only regular files: reading a FIFO or device would block or never end.
+            if not file.is_file() or file.stat().st_size > MAX_SOURCE_BYTES:
+                return None
+            data = file.read_bytes()
+        except (OSError, ValueError):  # gone, unreadable, a NUL in the name
             return None
         text = data.decode("utf-8", errors="replace")
         # Editors do not count a byte-order mark as a column.
