@@ -45,8 +45,11 @@ class Options:
 
 
 def enabled_codes(config: Config, options: Options) -> set[str]:
-    select = {c.upper() for c in (options.select or config.select)} or set(RULE_MODULES)
-    ignore = {c.upper() for c in (*config.ignore, *options.ignore)}
+    """Command-line flags override the file: a code selected on the command line
+    is checked even when the file ignores it."""
+    cli_select = {c.upper() for c in options.select}
+    select = cli_select or {c.upper() for c in config.select} or set(RULE_MODULES)
+    ignore = ({c.upper() for c in config.ignore} - cli_select) | {c.upper() for c in options.ignore}
     return select - ignore
 
 
