@@ -1,0 +1,1083 @@
+"""DDL statements -> schema events for the replay (SPEC section 5).
+
+sqlglot parses most PostgreSQL DDL; this module reads its tree where it can
+and falls back to the statement's tokens where it cannot:
+
+* `DROP INDEX a, b` is rejected by sqlglot, so both DROP forms (TABLE and
+  INDEX) are read from tokens, which keeps them alike and gives one event per
+  dropped name, located at that name.
+* `ALTER TABLE ... RENAME x TO y` (without COLUMN) is misread as a table
+  rename by sqlglot, so every RENAME form is read from tokens.
+* An ALTER TABLE with an action sqlglot does not know becomes an
+  `exp.Command`; its actions are then re-parsed one at a time, and an action
+  that still fails is read from tokens.
+* A CREATE TABLE or CREATE INDEX that fails to parse (`ON ONLY t`,
+  `NULLS NOT DISTINCT`) is read from tokens, element by element.
+* `DO $tag$ ... $tag$` bodies are split into statements and every statement
+  that parses on its own is applied ("best effort"), including the DDL after
+  a PL/pgSQL `BEGIN` / `THEN` / `ELSE` and a literal `EXECUTE '...'`.
+
+Identifiers are normalised like PostgreSQL does: unquoted ones lower-cased,
+quoted ones kept as written; the `public` schema becomes None. Types are
+upper-cased as written, with PostgreSQL's synonyms folded (`character
+varying` -> `VARCHAR`), see `normalise_type`.
+
+A statement that is not DDL for a table or index (SELECT, SET, GRANT,
+CREATE FUNCTION, COMMENT ON ...) gives nothing. A DDL statement gives a
+Problem (ORG900) only when it mentions an org table and nothing at all could
+be recovered from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from orgscope.facts import (
+    AddColumn,
+    AlterColumnType,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropIndex,
+    DropTable,
+    IndexDef,
+    Problem,
+    RenameColumn,
+    RenameIndex,
+    RenameTable,
+    SchemaEvent,
+    Span,
+)
+from orgscope.model import TenancyModel, default_pack_path, load_pack
+from orgscope.positions import LineIndex
+from orgscope.sql.split import Statement, get_dialect, split_statements
+
+# PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes.
+_MAX_IDENTIFIER = 63
+# How deep DO bodies may nest inside each other before we stop looking.
+_MAX_NESTING = 4
+
+_QUOTED = (TokenType.IDENTIFIER, TokenType.STRING)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_PLAIN_LITERAL = re.compile(r"\s*'([^']*)'\s*\Z")
+
+# Words that end a column's type inside a column definition.
+_TYPE_ENDS = frozenset(
+    {
+        "CONSTRAINT", "NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CHECK",
+        "COLLATE", "GENERATED", "DEFERRABLE", "INITIALLY", "USING", "STORAGE", "COMPRESSION",
+    }
+)
+# ALTER TABLE actions that change nothing the replay tracks.
+_NO_EFFECT_ACTIONS = frozenset(
+    {
+        "ENABLE", "DISABLE", "FORCE", "NO", "OWNER", "SET", "RESET", "CLUSTER", "VALIDATE",
+        "INHERIT", "REPLICA", "ATTACH", "DETACH", "OF", "NOT",
+    }
+)
+# Words that open a table constraint (rather than a column) in CREATE TABLE.
+_TABLE_CONSTRAINT_STARTS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"})
+# After these PL/pgSQL words a DO body may hold a DDL statement.
+_PLPGSQL_LEADS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP", "DECLARE"})
+
+
+def schema_events(
+    stmt: Statement,
+    text_positions: LineIndex,
+    dialect: str = "postgres",
+    *,
+    model: TenancyModel | None = None,
+) -> tuple[list[SchemaEvent], list[Problem]]:
+    """The schema changes of one statement, and what could not be understood.
+
+    `stmt` comes from `split_statements(file_text, dialect)`; `text_positions`
+    indexes the whole file text. `model` names the org tables (for Problems);
+    the bundled pack is used when it is not given.
+    """
+    reader = _Reader(stmt, text_positions, dialect, model or _bundled_model(), depth=0)
+    return reader.read()
+
+
+def normalise_type(written: str) -> str:
+    """A column type as written, upper-cased, with PostgreSQL's synonyms folded.
+
+    `text` -> `TEXT`, `varchar( 64 )` -> `VARCHAR(64)`, `character varying`
+    -> `VARCHAR`, `"text"` / `pg_catalog.text` -> `TEXT`, `int4` -> `INTEGER`,
+    `timestamp with time zone` -> `TIMESTAMPTZ`. Used for both sides when a
+    column type is compared with the pack's `org_column_type`.
+    """
+    text = written.replace('"', "").strip()
+    text = " ".join(text.upper().split())
+    text = re.sub(r"\s*([(),\[\]])\s*", r"\1", text)
+    text = re.sub(r"^PG_CATALOG\.", "", text)
+    for pattern, replacement in _TYPE_SYNONYMS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_TYPE_SYNONYMS = [
+    (re.compile(r"^(?:CHARACTER|CHAR) VARYING\b"), "VARCHAR"),
+    (re.compile(r"^CHARACTER\b"), "CHAR"),
+    (re.compile(r"^TIMESTAMP(\(\d+\))? WITH TIME ZONE\b"), r"TIMESTAMPTZ\1"),
+    (re.compile(r"^TIMESTAMP(\(\d+\))? WITHOUT TIME ZONE\b"), r"TIMESTAMP\1"),
+    (re.compile(r"^TIME(\(\d+\))? WITH TIME ZONE\b"), r"TIMETZ\1"),
+    (re.compile(r"^TIME(\(\d+\))? WITHOUT TIME ZONE\b"), r"TIME\1"),
+    (re.compile(r"^(?:INT|INT4)\b"), "INTEGER"),
+    (re.compile(r"^INT8\b"), "BIGINT"),
+    (re.compile(r"^INT2\b"), "SMALLINT"),
+    (re.compile(r"^BOOL\b"), "BOOLEAN"),
+    (re.compile(r"^FLOAT8\b"), "DOUBLE PRECISION"),
+    (re.compile(r"^FLOAT4\b"), "REAL"),
+    (re.compile(r"^DECIMAL\b"), "NUMERIC"),
+    (re.compile(r"^SERIAL4\b"), "SERIAL"),
+    (re.compile(r"^SERIAL8\b"), "BIGSERIAL"),
+]
+
+
+def constraint_index_name(table: str, columns: list[str], primary: bool) -> str:
+    """The name PostgreSQL gives the index of an unnamed PRIMARY KEY / UNIQUE
+    constraint: `<table>_pkey`, `<table>_<col>_<col>_key` (truncated to 63
+    characters the way PostgreSQL does it)."""
+    if primary:
+        return pg_object_name(table, "", "pkey")
+    return pg_object_name(table, "_".join(columns), "key")
+
+
+def pg_object_name(name1: str, name2: str, label: str) -> str:
+    """`name1_name2_label` as PostgreSQL's makeObjectName builds it: the
+    longer part is shortened until the whole fits in 63 characters."""
+    overhead = len(label) + 1 + (1 if name2 else 0)
+    available = _MAX_IDENTIFIER - overhead
+    len1, len2 = len(name1), len(name2)
+    while len1 + len2 > available:
+        if len1 > len2:
+            len1 -= 1
+        else:
+            len2 -= 1
+    parts = [name1[:len1]] + ([name2[:len2]] if name2 else []) + [label]
+    return "_".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _bundled_model() -> TenancyModel:
+    return load_pack(default_pack_path())
+
+
+# --- tokens ------------------------------------------------------------------
+
+
+def _is_name(token: Token) -> bool:
+    return token.token_type == TokenType.IDENTIFIER or (
+        token.token_type != TokenType.STRING and bool(_WORD.match(token.text))
+    )
+
+
+def _ident(token: Token) -> str:
+    """A name token as PostgreSQL sees it: quoted kept, unquoted lower-cased."""
+    return token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower()
+
+
+def _schema_of(parts: list[str]) -> str | None:
+    """The schema of a qualified name's parts (`db.schema.table` keeps `schema`)."""
+    if len(parts) < 2:
+        return None
+    schema = parts[-2]
+    return None if schema == "public" else schema
+
+
+def _shifted(token: Token, delta: int) -> Token:
+    return Token(token.token_type, token.text, token.line, token.col, token.start + delta, token.end + delta,
+                 token.comments)
+
+
+class _Cursor:
+    """Keyword matching over tokens; a token such as `PRIMARY KEY` counts as
+    two words, a quoted identifier is never a keyword."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.words: list[tuple[str | None, int]] = []  # (keyword, token index)
+        for i, token in enumerate(tokens):
+            if token.token_type in _QUOTED:
+                self.words.append((None, i))
+            else:
+                for word in token.text.upper().split() or [""]:
+                    self.words.append((word, i))
+        self.tokens = tokens
+        self.pos = 0
+
+    def done(self) -> bool:
+        return self.pos >= len(self.words)
+
+    def token(self, ahead: int = 0) -> Token | None:
+        at = self.pos + ahead
+        return self.tokens[self.words[at][1]] if at < len(self.words) else None
+
+    def word(self, ahead: int = 0) -> str | None:
+        at = self.pos + ahead
+        return self.words[at][0] if at < len(self.words) else None
+
+    def at(self, *words: str) -> bool:
+        return all(self.word(k) == w for k, w in enumerate(words))
+
+    def accept(self, *words: str) -> bool:
+        if self.at(*words):
+            self.pos += len(words)
+            return True
+        return False
+
+    def accept_any(self, *words: str) -> str | None:
+        word = self.word()
+        if word in words:
+            self.pos += 1
+            return word
+        return None
+
+    def name(self) -> tuple[list[str], Token, Token] | None:
+        """A possibly qualified name: its normalised parts and first/last token."""
+        first = self.token()
+        if first is None or not _is_name(first) or self._splits_token():
+            return None
+        parts = [_ident(first)]
+        last = first
+        self.pos += 1
+        while self.word() == "." and self.token(1) is not None and _is_name(self.token(1)):
+            last = self.token(1)
+            parts.append(_ident(last))
+            self.pos += 2
+        return parts, first, last
+
+    def _splits_token(self) -> bool:
+        # The second word of a multi-word token (`KEY` of `PRIMARY KEY`) is no name.
+        return self.pos > 0 and self.words[self.pos - 1][1] == self.words[self.pos][1]
+
+    def index(self) -> int:
+        """The token index of the current word (len(tokens) at the end)."""
+        return self.words[self.pos][1] if self.pos < len(self.words) else len(self.tokens)
+
+
+def _split_top_level(tokens: list[Token]) -> list[list[Token]]:
+    """Tokens split at commas outside parentheses."""
+    groups: list[list[Token]] = [[]]
+    depth = 0
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type == TokenType.COMMA and depth == 0:
+            groups.append([])
+            continue
+        groups[-1].append(token)
+    return [g for g in groups if g]
+
+
+def _closing_paren(tokens: list[Token], open_index: int) -> int | None:
+    depth = 0
+    for i in range(open_index, len(tokens)):
+        kind = tokens[i].token_type
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+# --- the reader ----------------------------------------------------------------
+
+
+@dataclass
+class _Tree:
+    """A parse tree and the amount to subtract from its node offsets to make
+    them relative to the statement text."""
+
+    expr: exp.Expression
+    shift: int
+
+
+class _Reader:
+    """Reads one statement. Offsets are relative to `stmt.text` throughout;
+    `self.start` turns them into offsets of the file text."""
+
+    def __init__(self, stmt: Statement, positions: LineIndex, dialect: str, model: TenancyModel,
+                 depth: int) -> None:
+        self.stmt = stmt
+        self.text = stmt.text
+        self.start = stmt.start
+        self.positions = positions
+        self.dialect = dialect
+        self.model = model
+        self.depth = depth
+        self.tokens = self._relative_tokens(stmt)
+        self.by_start = {token.start: i for i, token in enumerate(self.tokens)}
+        self.events: list[SchemaEvent] = []
+        self.problems: list[Problem] = []
+        # Parts of the statement that could not be read (an unknown action).
+        self.unread = 0
+
+    def _relative_tokens(self, stmt: Statement) -> list[Token]:
+        if stmt.tokens is not None:
+            shift = stmt.start - stmt.base
+            return [_shifted(t, -shift) for t in stmt.tokens]
+        try:
+            return list(get_dialect(self.dialect).tokenize(stmt.text))
+        except TokenError:
+            return []
+        except Exception:  # a tokenizer bug must not stop the run
+            return []
+
+    # positions
+
+    def span(self, first: Token, last: Token | None = None) -> Span:
+        last = last or first
+        return self.positions.span(self.start + first.start, self.start + last.end + 1)
+
+    def node_span(self, tree: _Tree, node: exp.Expression | None, fallback: Token | None = None) -> Span:
+        """The span of an Identifier / Table / Column node of `tree`."""
+        idents = [node] if isinstance(node, exp.Identifier) else (
+            [p for p in (node.args.get("catalog"), node.args.get("db"), node.this) if isinstance(p, exp.Identifier)]
+            if isinstance(node, (exp.Table, exp.Column)) else []
+        )
+        metas = [i.meta for i in idents if "start" in i.meta and "end" in i.meta]
+        if metas:
+            start = min(m["start"] for m in metas) - tree.shift
+            end = max(m["end"] for m in metas) - tree.shift
+            return self.positions.span(self.start + start, self.start + end + 1)
+        return self.span(fallback or self.tokens[0])
+
+    def token_at(self, tree: _Tree, ident: exp.Identifier) -> int | None:
+        """The index of the token an Identifier node was read from."""
+        start = ident.meta.get("start")
+        return None if start is None else self.by_start.get(start - tree.shift)
+
+    # parsing
+
+    def parse(self, tokens: list[Token]) -> exp.Expression | None:
+        """Parse a subset of this statement's tokens (relative offsets)."""
+        try:
+            parsed = get_dialect(self.dialect).parser(error_level=ErrorLevel.RAISE).parse(tokens, self.text)
+        except (ParseError, TokenError):
+            return None
+        except Exception:  # a parser bug must not stop the run
+            return None
+        return next((e for e in parsed if e is not None), None)
+
+    def tree(self) -> _Tree | None:
+        if self.stmt.expr is None:
+            return None
+        return _Tree(self.stmt.expr, self.stmt.start - self.stmt.base)
+
+    # entry
+
+    def read(self) -> tuple[list[SchemaEvent], list[Problem]]:
+        if not self.tokens:
+            return [], []
+        cursor = _Cursor(self.tokens)
+        first = cursor.word()
+        if first == "DO":
+            self._do()
+        elif first == "CREATE":
+            cursor.accept("CREATE")
+            cursor.accept("OR", "REPLACE")
+            if cursor.accept_any("GLOBAL", "LOCAL"):
+                pass
+            if cursor.accept_any("TEMP", "TEMPORARY"):
+                return [], []  # a temporary table lives for one session only
+            cursor.accept("UNLOGGED")
+            if cursor.at("TABLE"):
+                self._create_table()
+            elif cursor.at("INDEX") or cursor.at("UNIQUE", "INDEX"):
+                self._create_index()
+            else:
+                return [], []
+        elif first == "ALTER":
+            if cursor.at("ALTER", "TABLE"):
+                self._alter_table()
+            elif cursor.at("ALTER", "INDEX"):
+                self._alter_index()
+            else:
+                return [], []
+        elif first == "DROP":
+            if cursor.at("DROP", "TABLE") or cursor.at("DROP", "INDEX"):
+                self._drop()
+            else:
+                return [], []
+        elif self.depth > 0:
+            self._plpgsql_statement()
+        else:
+            return [], []
+        if not self.events and self.unread and not self.problems:
+            self._problem_if_org("could not read this DDL statement; the schema replay skips it")
+        return self.events, self.problems
+
+    # problems
+
+    def _org_mention(self) -> tuple[int, int, str | None] | None:
+        """Where this statement first names an org table or the org column:
+        (start, end, org table or None), offsets relative to the statement."""
+        tables = {t for _, t in self.model.org_tables}
+        words = tables | {self.model.org_column}
+        for token in self.tokens:
+            if token.token_type != TokenType.STRING and _is_name(token) and _ident(token) in words:
+                name = _ident(token)
+                return token.start, token.end + 1, name if name in tables else None
+        # Inside a DO body (one string token), then inside a longer name such
+        # as idx_agents_clerk_org_id.
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        found = re.search(rf"(?<![\w$])(?:{alternatives})(?![\w$])", self.text, re.IGNORECASE)
+        if found is not None:
+            name = found.group(0).lower()
+            return found.start(), found.end(), name if name in tables else None
+        at = self.text.lower().find(self.model.org_column)
+        return None if at == -1 else (at, at + len(self.model.org_column), None)
+
+    def _problem_if_org(self, message: str) -> None:
+        mention = self._org_mention()
+        if mention is None:
+            return
+        start, end, table = mention
+        self.problems.append(
+            Problem(
+                span=self.positions.span(self.start + start, self.start + end),
+                message=message,
+                table=table,
+                statement_line=self.positions.position(self.start)[0],
+            )
+        )
+
+    # CREATE TABLE
+
+    def _create_table(self) -> None:
+        tree = self.tree()
+        if tree is not None and isinstance(tree.expr, exp.Create) and str(tree.expr.args.get("kind", "")).upper() == "TABLE":
+            self._create_table_from_tree(tree)
+        else:
+            self._create_table_from_tokens()
+
+    def _create_table_from_tree(self, tree: _Tree) -> None:
+        create = tree.expr
+        target = create.this
+        table_node = target.this if isinstance(target, exp.Schema) else target
+        if not isinstance(table_node, exp.Table) or not isinstance(table_node.this, exp.Identifier):
+            self.unread += 1
+            return
+        schema, table = _table_name(table_node)
+        table_span = self.node_span(tree, table_node)
+        properties = create.args.get("properties")
+        props = properties.expressions if isinstance(properties, exp.Properties) else []
+        if any(isinstance(p, exp.TemporaryProperty) for p in props):
+            return
+        if any(isinstance(p, exp.PartitionedOfProperty) for p in props):
+            return  # a partition: its columns are the parent's
+        elements = target.expressions if isinstance(target, exp.Schema) else []
+        if create.args.get("expression") is not None or any(isinstance(e, exp.LikeProperty) for e in elements):
+            if self.model.is_org_table(table, schema):
+                self.problems.append(Problem(
+                    span=table_span,
+                    message=f"the columns of {table} are not visible (CREATE TABLE ... AS / LIKE); "
+                    "the schema replay skips this table",
+                    table=table,
+                    statement_line=self.positions.position(self.start)[0],
+                ))
+            return
+        event = CreateTable(table=table, span=table_span, columns={}, schema=schema,
+                            if_not_exists=bool(create.args.get("exists")))
+        for element in elements:
+            self._table_element(tree, element, event)
+        self.events.append(event)
+
+    def _table_element(self, tree: _Tree, element: exp.Expression, event: CreateTable) -> None:
+        if isinstance(element, exp.ColumnDef):
+            column = self._column_def(tree, element, event.table, event.schema, event.span)
+            if column is None:
+                return
+            name, type_, span, indexes = column
+            event.columns[name] = type_
+            event.column_spans[name] = span
+            event.indexes.extend(indexes)
+            return
+        index = self._constraint_index(tree, element, event.table, event.schema, event.span)
+        if index is not None:
+            event.indexes.append(index)
+
+    def _column_def(self, tree: _Tree, node: exp.ColumnDef, table: str, schema: str | None, table_span: Span
+                    ) -> tuple[str, str, Span, list[IndexDef]] | None:
+        ident = node.this
+        if not isinstance(ident, exp.Identifier):
+            return None
+        name = _ident_name(ident)
+        span = self.node_span(tree, ident)
+        type_ = self._type_after(self.token_at(tree, ident), node.args.get("kind"))
+        indexes = []
+        for constraint in node.args.get("constraints") or []:
+            if not isinstance(constraint, exp.ColumnConstraint):
+                continue
+            kind = constraint.args.get("kind")
+            primary = isinstance(kind, exp.PrimaryKeyColumnConstraint)
+            if not primary and not isinstance(kind, exp.UniqueColumnConstraint):
+                continue
+            named = constraint.this if isinstance(constraint.this, exp.Identifier) else None
+            index_name = _ident_name(named) if named is not None else constraint_index_name(table, [name], primary)
+            indexes.append(IndexDef(
+                name=index_name, table=table, columns=[name],
+                span=self.node_span(tree, named) if named is not None else span,
+                unique=True, schema=schema,
+            ))
+        return name, type_, span, indexes
+
+    def _constraint_index(self, tree: _Tree, node: exp.Expression, table: str, schema: str | None,
+                          fallback_span: Span) -> IndexDef | None:
+        """The index a table-level PRIMARY KEY / UNIQUE constraint creates."""
+        name_node = None
+        if isinstance(node, exp.Constraint):
+            name_node = node.this if isinstance(node.this, exp.Identifier) else None
+            node = next((e for e in node.expressions if isinstance(e, (exp.PrimaryKey, exp.UniqueColumnConstraint))),
+                        None)
+        if isinstance(node, exp.PrimaryKey):
+            primary = True
+            idents = node.expressions
+        elif isinstance(node, exp.UniqueColumnConstraint) and isinstance(node.this, exp.Schema):
+            primary = False
+            idents = node.this.expressions
+        else:
+            return None
+        columns = [_ident_name(i) if isinstance(i, exp.Identifier) else _column_name(i) for i in idents]
+        if not columns or any(c is None for c in columns):
+            return None
+        name = _ident_name(name_node) if name_node is not None else constraint_index_name(table, columns, primary)
+        span = self.node_span(tree, name_node) if name_node is not None else fallback_span
+        return IndexDef(name=name, table=table, columns=list(columns), span=span, unique=True, schema=schema)
+
+    def _type_after(self, name_index: int | None, kind: exp.Expression | None) -> str:
+        """The type written after a column name, up to its constraints."""
+        if name_index is not None:
+            written = self._type_tokens(name_index + 1)
+            if written:
+                return normalise_type(written)
+        if isinstance(kind, exp.DataType):
+            return normalise_type(kind.sql(dialect=self.dialect))
+        return ""
+
+    def _type_tokens(self, index: int, stops: frozenset[str] = _TYPE_ENDS) -> str:
+        depth = 0
+        first = last = None
+        for token in self.tokens[index:]:
+            kind = token.token_type
+            if depth == 0 and (kind in (TokenType.COMMA, TokenType.R_PAREN) or (
+                    kind not in _QUOTED and token.text.upper().split()[:1] and token.text.upper().split()[0] in stops)):
+                break
+            if kind == TokenType.L_PAREN:
+                depth += 1
+            elif kind == TokenType.R_PAREN:
+                depth -= 1
+            first = first or token
+            last = token
+        if first is None or last is None:
+            return ""
+        return self.text[first.start:last.end + 1]
+
+    def _create_table_from_tokens(self) -> None:
+        """CREATE TABLE that sqlglot rejects: read the name from tokens, then
+        parse each element of the column list on its own."""
+        cursor = _Cursor(self.tokens)
+        while not cursor.done() and not cursor.accept("TABLE"):
+            cursor.pos += 1
+        if_not_exists = cursor.accept("IF", "NOT", "EXISTS")
+        named = cursor.name()
+        if named is None:
+            self.unread += 1
+            return
+        parts, first, last = named
+        schema, table = _schema_of(parts), parts[-1]
+        table_span = self.span(first, last)
+        open_index = cursor.index()
+        if open_index >= len(self.tokens) or self.tokens[open_index].token_type != TokenType.L_PAREN:
+            if self.model.is_org_table(table, schema):
+                self._problem_if_org("could not read the columns of this CREATE TABLE")
+            else:
+                self.unread += 1
+            return
+        close_index = _closing_paren(self.tokens, open_index)
+        if close_index is None:
+            self.unread += 1
+            return
+        head = self.tokens[:open_index + 1]
+        tail = [self.tokens[close_index]]
+        event = CreateTable(table=table, span=table_span, columns={}, schema=schema, if_not_exists=if_not_exists)
+        for element in _split_top_level(self.tokens[open_index + 1:close_index]):
+            parsed = self.parse(head + element + tail)
+            target = parsed.this if isinstance(parsed, exp.Create) else None
+            if isinstance(target, exp.Schema) and target.expressions:
+                for node in target.expressions:
+                    self._table_element(_Tree(parsed, 0), node, event)
+            elif _Cursor(element).word() in _TABLE_CONSTRAINT_STARTS:
+                continue  # a constraint sqlglot could not read: no index we can trust
+            elif _is_name(element[0]):
+                # A column whose definition sqlglot cannot parse: keep its name and type.
+                index = self.by_start[element[0].start]
+                name = _ident(element[0])
+                event.columns[name] = normalise_type(self._type_tokens(index + 1))
+                event.column_spans[name] = self.span(element[0])
+        self.events.append(event)
+
+    # CREATE INDEX
+
+    def _create_index(self) -> None:
+        tree = self.tree()
+        if tree is not None and isinstance(tree.expr, exp.Create) and isinstance(tree.expr.this, exp.Index):
+            index = self._index_from_tree(tree)
+        else:
+            index = self._index_from_tokens()
+        if index is None:
+            self.unread += 1
+        else:
+            self.events.append(CreateIndex(index))
+
+    def _index_from_tree(self, tree: _Tree) -> IndexDef | None:
+        create = tree.expr
+        index = create.this
+        table_node = index.args.get("table")
+        params = index.args.get("params")
+        if not isinstance(table_node, exp.Table) or not isinstance(params, exp.IndexParameters):
+            return None
+        schema, table = _table_name(table_node)
+        name_node = index.this if isinstance(index.this, exp.Identifier) else None
+        columns = [_key_column(key) for key in params.args.get("columns") or []]
+        if not columns:
+            return None
+        return IndexDef(
+            name=_ident_name(name_node) if name_node is not None else None,
+            table=table,
+            columns=columns,
+            span=self.node_span(tree, name_node if name_node is not None else table_node),
+            unique=bool(create.args.get("unique")),
+            partial=params.args.get("where") is not None,
+            schema=schema,
+            if_not_exists=bool(create.args.get("exists")),
+        )
+
+    def _index_from_tokens(self) -> IndexDef | None:
+        """CREATE INDEX that sqlglot rejects (`ON ONLY t`, `NULLS NOT DISTINCT`)."""
+        cursor = _Cursor(self.tokens)
+        cursor.accept("CREATE")
+        unique = cursor.accept("UNIQUE")
+        if not cursor.accept("INDEX"):
+            return None
+        cursor.accept("CONCURRENTLY")
+        if_not_exists = cursor.accept("IF", "NOT", "EXISTS")
+        name_token = None
+        if not cursor.at("ON"):
+            named = cursor.name()
+            if named is None:
+                return None
+            name_token = named[1]
+        if not cursor.accept("ON"):
+            return None
+        cursor.accept("ONLY")
+        table_name = cursor.name()
+        if table_name is None:
+            return None
+        parts, first, last = table_name
+        if cursor.accept("*"):
+            pass
+        if cursor.accept("USING"):
+            cursor.name()
+        open_index = cursor.index()
+        if open_index >= len(self.tokens) or self.tokens[open_index].token_type != TokenType.L_PAREN:
+            return None
+        close_index = _closing_paren(self.tokens, open_index)
+        if close_index is None:
+            return None
+        columns = [_key_column_tokens(key) for key in _split_top_level(self.tokens[open_index + 1:close_index])]
+        if not columns:
+            return None
+        partial = False
+        depth = 0
+        for token in self.tokens[close_index + 1:]:
+            if token.token_type == TokenType.L_PAREN:
+                depth += 1
+            elif token.token_type == TokenType.R_PAREN:
+                depth -= 1
+            elif depth == 0 and token.token_type not in _QUOTED and token.text.upper() == "WHERE":
+                partial = True
+        return IndexDef(
+            name=_ident(name_token) if name_token is not None else None,
+            table=parts[-1],
+            columns=columns,
+            span=self.span(name_token) if name_token is not None else self.span(first, last),
+            unique=unique,
+            partial=partial,
+            schema=_schema_of(parts),
+            if_not_exists=if_not_exists,
+        )
+
+    # ALTER TABLE
+
+    def _alter_table(self) -> None:
+        cursor = _Cursor(self.tokens)
+        cursor.accept("ALTER", "TABLE")
+        cursor.accept("IF", "EXISTS")
+        cursor.accept("ONLY")
+        named = cursor.name()
+        if named is None:
+            self.unread += 1
+            return
+        parts, first, last = named
+        schema, table = _schema_of(parts), parts[-1]
+        cursor.accept("*")
+        if cursor.at("ALL", "IN"):
+            return  # ALTER TABLE ALL IN TABLESPACE: moves storage only
+        header_end = cursor.index()
+        if cursor.at("RENAME"):
+            self._rename_in_table(cursor, table, schema)
+            return
+        tree = self.tree()
+        if tree is not None and isinstance(tree.expr, exp.Alter) and tree.expr.args.get("actions"):
+            for action in tree.expr.args["actions"]:
+                self._alter_action(tree, action, table, schema, self.span(first, last))
+            return
+        # sqlglot gave up on the whole statement: one action at a time.
+        header = self.tokens[:header_end]
+        for group in _split_top_level(self.tokens[header_end:]):
+            parsed = self.parse(header + group)
+            if isinstance(parsed, exp.Alter) and parsed.args.get("actions"):
+                for action in parsed.args["actions"]:
+                    self._alter_action(_Tree(parsed, 0), action, table, schema, self.span(first, last))
+            else:
+                self._alter_action_from_tokens(group, table, schema, self.span(first, last))
+
+    def _alter_action(self, tree: _Tree, action: exp.Expression, table: str, schema: str | None,
+                      table_span: Span) -> None:
+        if isinstance(action, exp.ColumnDef):
+            column = self._column_def(tree, action, table, schema, table_span)
+            if column is None:
+                self.unread += 1
+                return
+            name, type_, span, indexes = column
+            self.events.append(AddColumn(table=table, column=name, type=type_, span=span, schema=schema))
+            self.events.extend(CreateIndex(index) for index in indexes)
+        elif isinstance(action, exp.Drop):
+            kind = str(action.args.get("kind") or "").upper()
+            for target in action.args.get("tables") or []:
+                name_ident = target.this if isinstance(target, (exp.Column, exp.Table)) else None
+                if not isinstance(name_ident, exp.Identifier):
+                    continue
+                if kind == "COLUMN":
+                    self.events.append(DropColumn(table=table, column=_ident_name(name_ident),
+                                                  span=self.node_span(tree, name_ident), schema=schema))
+                elif kind == "CONSTRAINT":
+                    # Dropping a PRIMARY KEY / UNIQUE constraint drops its index.
+                    self.events.append(DropIndex(names=[_qualified(schema, _ident_name(name_ident))],
+                                                 span=self.node_span(tree, name_ident)))
+        elif isinstance(action, exp.AlterColumn):
+            ident = action.this
+            dtype = action.args.get("dtype")
+            if isinstance(ident, exp.Identifier) and dtype is not None:
+                type_index = self._type_keyword_after(self.token_at(tree, ident))
+                written = self._type_tokens(type_index + 1) if type_index is not None else ""
+                type_ = normalise_type(written) if written else normalise_type(dtype.sql(dialect=self.dialect))
+                self.events.append(AlterColumnType(table=table, column=_ident_name(ident), type=type_,
+                                                   span=self.node_span(tree, ident), schema=schema))
+        elif isinstance(action, exp.AddConstraint):
+            for constraint in action.expressions:
+                index = self._constraint_index(tree, constraint, table, schema, table_span)
+                if index is not None:
+                    self.events.append(CreateIndex(index))
+        elif isinstance(action, exp.RenameColumn):
+            old, new = action.this, action.args.get("to")
+            old_ident = old.this if isinstance(old, exp.Column) else old
+            new_ident = new.this if isinstance(new, exp.Column) else new
+            if isinstance(old_ident, exp.Identifier) and isinstance(new_ident, exp.Identifier):
+                self.events.append(RenameColumn(table=table, old=_ident_name(old_ident), new=_ident_name(new_ident),
+                                                span=self.node_span(tree, new_ident), schema=schema))
+        # Any other action sqlglot understood (SET, OWNER, defaults ...) changes
+        # nothing the replay tracks.
+
+    def _type_keyword_after(self, index: int | None) -> int | None:
+        """The index of the TYPE keyword of `ALTER COLUMN c [SET DATA] TYPE t`."""
+        if index is None:
+            return None
+        for i in range(index + 1, min(index + 5, len(self.tokens))):
+            token = self.tokens[i]
+            if token.token_type not in _QUOTED and token.text.upper() == "TYPE":
+                return i
+        return None
+
+    def _alter_action_from_tokens(self, group: list[Token], table: str, schema: str | None, table_span: Span
+                                  ) -> None:
+        cursor = _Cursor(group)
+        if cursor.accept("ADD"):
+            if cursor.at("CONSTRAINT") or cursor.at("PRIMARY") or cursor.at("UNIQUE") or cursor.at("FOREIGN") \
+                    or cursor.at("CHECK") or cursor.at("EXCLUDE"):
+                self._add_constraint_from_tokens(cursor, table, schema, table_span)
+                return
+            cursor.accept("COLUMN")
+            cursor.accept("IF", "NOT", "EXISTS")
+            named = cursor.name()
+            if named is None:
+                self.unread += 1
+                return
+            token = named[1]
+            type_ = normalise_type(self._type_tokens(self.by_start[token.start] + 1))
+            self.events.append(AddColumn(table=table, column=_ident(token), type=type_, span=self.span(token),
+                                         schema=schema))
+        elif cursor.accept("DROP"):
+            constraint = cursor.accept("CONSTRAINT")
+            if not constraint:
+                cursor.accept("COLUMN")
+            cursor.accept("IF", "EXISTS")
+            named = cursor.name()
+            if named is None:
+                self.unread += 1
+                return
+            token = named[1]
+            if constraint:
+                self.events.append(DropIndex(names=[_qualified(schema, _ident(token))], span=self.span(token)))
+            else:
+                self.events.append(DropColumn(table=table, column=_ident(token), span=self.span(token),
+                                              schema=schema))
+        elif cursor.accept("ALTER"):
+            if cursor.at("CONSTRAINT"):
+                return
+            cursor.accept("COLUMN")
+            named = cursor.name()
+            if named is None:
+                self.unread += 1
+                return
+            token = named[1]
+            cursor.accept("SET", "DATA")
+            type_token = cursor.token()
+            if cursor.accept("TYPE") and type_token is not None:
+                written = self._type_tokens(self.by_start[type_token.start] + 1)
+                self.events.append(AlterColumnType(table=table, column=_ident(token), type=normalise_type(written),
+                                                   span=self.span(token), schema=schema))
+        elif cursor.word() not in _NO_EFFECT_ACTIONS:
+            self.unread += 1
+
+    def _add_constraint_from_tokens(self, cursor: _Cursor, table: str, schema: str | None, table_span: Span) -> None:
+        name_token = None
+        if cursor.accept("CONSTRAINT"):
+            named = cursor.name()
+            if named is None:
+                self.unread += 1
+                return
+            name_token = named[1]
+        primary = cursor.accept("PRIMARY", "KEY")
+        if not primary and not cursor.accept("UNIQUE"):
+            return  # FOREIGN KEY, CHECK, EXCLUDE: no index the replay tracks
+        cursor.accept("NULLS", "NOT", "DISTINCT") or cursor.accept("NULLS", "DISTINCT")
+        if cursor.accept("USING", "INDEX"):
+            # The existing index becomes the constraint's index, under the constraint's name.
+            named = cursor.name()
+            if named is not None and name_token is not None and _ident(named[1]) != _ident(name_token):
+                self.events.append(RenameIndex(old=_qualified(schema, _ident(named[1])), new=_ident(name_token),
+                                               span=self.span(name_token)))
+            return
+        open_index = cursor.index()
+        tokens = cursor.tokens
+        if open_index >= len(tokens) or tokens[open_index].token_type != TokenType.L_PAREN:
+            self.unread += 1
+            return
+        close_index = _closing_paren(tokens, open_index)
+        if close_index is None:
+            self.unread += 1
+            return
+        columns = [_key_column_tokens(key) for key in _split_top_level(tokens[open_index + 1:close_index])]
+        if not columns or any(c is None for c in columns):
+            self.unread += 1
+            return
+        name = _ident(name_token) if name_token is not None else constraint_index_name(
+            table, [c for c in columns if c is not None], primary)
+        self.events.append(CreateIndex(IndexDef(
+            name=name, table=table, columns=columns,
+            span=self.span(name_token) if name_token is not None else table_span,
+            unique=True, schema=schema,
+        )))
+
+    def _rename_in_table(self, cursor: _Cursor, table: str, schema: str | None) -> None:
+        """RENAME [COLUMN] a TO b / RENAME TO t / RENAME CONSTRAINT a TO b.
+        PostgreSQL allows no other action beside a RENAME."""
+        cursor.accept("RENAME")
+        if cursor.accept("TO"):
+            named = cursor.name()
+            if named is None:
+                self.unread += 1
+                return
+            token = named[2]
+            self.events.append(RenameTable(table=table, new=_ident(token), span=self.span(token), schema=schema))
+            return
+        if cursor.accept("CONSTRAINT"):
+            old, new = cursor.name(), (cursor.accept("TO") and cursor.name())
+            if old and new:
+                # A PRIMARY KEY / UNIQUE constraint's index is renamed with it.
+                self.events.append(RenameIndex(old=_qualified(schema, _ident(old[1])), new=_ident(new[1]),
+                                               span=self.span(new[1])))
+            return
+        cursor.accept("COLUMN")
+        old = cursor.name()
+        new = cursor.accept("TO") and cursor.name()
+        if not old or not new:
+            self.unread += 1
+            return
+        self.events.append(RenameColumn(table=table, old=_ident(old[1]), new=_ident(new[1]),
+                                        span=self.span(new[1]), schema=schema))
+
+    # ALTER INDEX
+
+    def _alter_index(self) -> None:
+        cursor = _Cursor(self.tokens)
+        cursor.accept("ALTER", "INDEX")
+        cursor.accept("IF", "EXISTS")
+        named = cursor.name()
+        if named is None:
+            self.unread += 1
+            return
+        if not cursor.accept("RENAME", "TO"):
+            return  # SET TABLESPACE, ATTACH PARTITION ...: nothing the replay tracks
+        new = cursor.name()
+        if new is None:
+            self.unread += 1
+            return
+        parts = named[0]
+        self.events.append(RenameIndex(old=_qualified(_schema_of(parts), parts[-1]), new=_ident(new[2]),
+                                       span=self.span(new[2])))
+
+    # DROP TABLE / DROP INDEX
+
+    def _drop(self) -> None:
+        cursor = _Cursor(self.tokens)
+        cursor.accept("DROP")
+        is_table = cursor.accept("TABLE")
+        if not is_table:
+            cursor.accept("INDEX")
+            cursor.accept("CONCURRENTLY")
+        cursor.accept("IF", "EXISTS")
+        while True:
+            named = cursor.name()
+            if named is None:
+                self.unread += 1
+                return
+            parts, first, last = named
+            schema = _schema_of(parts)
+            if is_table:
+                self.events.append(DropTable(table=parts[-1], span=self.span(first, last), schema=schema))
+            else:
+                self.events.append(DropIndex(names=[_qualified(schema, parts[-1])], span=self.span(first, last)))
+            if not cursor.accept(","):
+                return
+
+    # DO blocks
+
+    def _do(self) -> None:
+        """Apply what parses on its own inside `DO [LANGUAGE x] $tag$ ... $tag$`."""
+        if self.depth >= _MAX_NESTING:
+            return
+        opening = _DOLLAR_TAG.search(self.text)
+        if opening is None:
+            return  # DO 'string body': rare, and not worth guessing at
+        closing = self.text.find(opening.group(0), opening.end())
+        body_end = closing if closing != -1 else len(self.text)
+        self._apply_body(self.text[opening.end():body_end], opening.end())
+        if not self.events and re.search(r"\b(?:CREATE|ALTER|DROP)\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\b",
+                                        self.text, re.IGNORECASE):
+            self._problem_if_org("could not apply the DDL inside this DO block; the schema replay skips it")
+
+    def _apply_body(self, body: str, body_offset: int) -> None:
+        for inner in split_statements(body, self.dialect, offset=self.start + body_offset):
+            reader = _Reader(inner, self.positions, self.dialect, self.model, depth=self.depth + 1)
+            events, problems = reader.read()
+            self.events.extend(events)
+            # Problems inside a DO body are reported once, for the whole block.
+            del problems
+
+    def _plpgsql_statement(self) -> None:
+        """Inside a DO body: find DDL after BEGIN / THEN / ELSE, or in
+        `EXECUTE 'literal'`, and read it as a statement of its own."""
+        for i, token in enumerate(self.tokens):
+            if token.token_type in _QUOTED:
+                continue
+            word = token.text.upper()
+            previous = self.tokens[i - 1].text.upper() if i > 0 else ""
+            if word in ("CREATE", "ALTER", "DROP", "DO") and previous in _PLPGSQL_LEADS:
+                self._read_from(i)
+                return
+            if word == "EXECUTE":
+                # Only a plain '...' literal maps 1:1 onto the file text; a
+                # format(...) or a concatenation is dynamic SQL.
+                literal = _PLAIN_LITERAL.match(self.text, token.end + 1)
+                if literal is not None:
+                    self._apply_body(literal.group(1), literal.start(1))
+                return
+
+    def _read_from(self, index: int) -> None:
+        rest = self.tokens[index:]
+        offset = rest[0].start
+        text = self.text[offset:]
+        tokens = [_shifted(t, -offset) for t in rest]
+        inner = Statement(text=text, start=self.start + offset, expr=None, tokens=tokens, base=self.start + offset)
+        sub = _Reader(inner, self.positions, self.dialect, self.model, depth=self.depth)
+        inner.expr = sub.parse(sub.tokens)
+        events, _ = sub.read()
+        self.events.extend(events)
+
+
+# --- names and index keys --------------------------------------------------------
+
+
+def _ident_name(ident: exp.Identifier) -> str:
+    return ident.this if ident.quoted else ident.this.lower()
+
+
+def _column_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Column) and not node.table and isinstance(node.this, exp.Identifier):
+        return _ident_name(node.this)
+    return None
+
+
+def _table_name(node: exp.Table) -> tuple[str | None, str]:
+    table = _ident_name(node.this) if isinstance(node.this, exp.Identifier) else str(node.name).lower()
+    db = node.args.get("db")
+    schema = _ident_name(db) if isinstance(db, exp.Identifier) else None
+    return (None if schema == "public" else schema), table
+
+
+def _qualified(schema: str | None, name: str) -> str:
+    return name if schema is None else f"{schema}.{name}"
+
+
+def _key_column(key: exp.Expression) -> str | None:
+    """The column an index key is on, or None for an expression key.
+
+    PostgreSQL treats `(col)` and `col COLLATE x` as plain column keys, and an
+    operator class does not change the column; anything else is an expression.
+    """
+    node = key.this if isinstance(key, exp.Ordered) else key
+    while isinstance(node, (exp.Opclass, exp.Collate, exp.Paren)):
+        node = node.this
+    return _column_name(node)
+
+
+def _key_column_tokens(key: list[Token]) -> str | None:
+    """`_key_column` for a key read from tokens: `col [opclass] [ASC|DESC]
+    [NULLS ...] [COLLATE x]` or `(col)` is a column, the rest an expression."""
+    if not key:
+        return None
+    if key[0].token_type == TokenType.L_PAREN:
+        close = _closing_paren(key, 0)
+        inner = key[1:close] if close is not None else []
+        return _ident(inner[0]) if len(inner) == 1 and _is_name(inner[0]) else None
+    if not _is_name(key[0]):
+        return None
+    if len(key) > 1 and key[1].token_type in (TokenType.L_PAREN, TokenType.DOT):
+        return None  # a function call or a qualified name
+    if any(t.token_type not in _QUOTED and not _WORD.match(t.text.replace(" ", "_")) for t in key[1:]):
+        return None  # an operator: an expression
+    return _ident(key[0])
