@@ -14,10 +14,10 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from orgscope.config import SEVERITIES, Config
+from orgscope.config import SEVERITIES, Config, load_config
 from orgscope.engine import run
-from orgscope.model import bundled_rules_dir
-from orgscope.rules import RULE_MODULES, rule_docs
+from orgscope.model import bundled_rules_dir, load_pack
+from orgscope.rules import RULE_MODULES, known_codes, rule_docs
 
 REPO = Path(__file__).resolve().parents[1]
 RULES_DIR = bundled_rules_dir()
@@ -176,3 +176,55 @@ def test_readme_rules_table_matches_the_documents():
     if rows is None:
         pytest.skip("README.md has no '## Rules' section yet (its text is in docs/README-reference.md)")
     _assert_table_matches_documents(rows, "README.md")
+
+
+# --- the configuration and rule pack examples of the reference ----------------------------------------
+
+
+def _fenced_blocks(markdown: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", markdown, re.MULTILINE | re.DOTALL)
+
+
+REFERENCE = REFERENCE_DOCS.read_text(encoding="utf-8")
+PACK_EXAMPLE = next(block for block in _fenced_blocks(REFERENCE, "yaml") if "org_column:" in block)
+YAML_CONFIG_EXAMPLE = next(block for block in _fenced_blocks(REFERENCE, "yaml") if "rule_pack:" in block)
+TOML_CONFIG_EXAMPLE = _fenced_blocks(REFERENCE, "toml")[0]
+
+
+def test_reference_config_examples_load_and_say_the_same(tmp_path):
+    toml_root, yaml_root = tmp_path / "toml", tmp_path / "yaml"
+    configs = []
+    for root, name, text in ((toml_root, "pyproject.toml", TOML_CONFIG_EXAMPLE),
+                             (yaml_root, ".orgscope.yaml", YAML_CONFIG_EXAMPLE)):
+        _write_repository(root, {name: text, "tenancy/pack.yaml": PACK_EXAMPLE})
+        configs.append(load_config(root / name, root, known_codes()))
+    from_toml, from_yaml = configs
+    for config in configs:
+        assert config.ignore == ("ORG006",)
+        assert config.severity == {"ORG900": "error"}
+        assert [wrapper.op for wrapper in config.query_wrappers] == ["select", "insert"]
+        assert config.load_model().org_column == "tenant_id"
+    for key in ("migrations", "exclude", "select", "ignore", "severity", "query_wrappers", "scoping_helpers",
+                "fail_on"):
+        assert getattr(from_toml, key) == getattr(from_yaml, key), key
+
+
+def test_reference_rule_pack_example_checks_what_the_text_says(tmp_path):
+    _write_repository(tmp_path, {
+        "tenancy/pack.yaml": PACK_EXAMPLE,
+        "queries/documents.sql": "SELECT * FROM documents WHERE id = $1;\n",
+        "queries/projects.sql": "SELECT * FROM projects WHERE account_id = $1;\n",
+        "queries/invoices.sql": "SELECT * FROM billing.invoices WHERE id = $1;\n"
+                                "SELECT * FROM archive.invoices WHERE id = $1;\n",
+        "queries/accounts.sql": "SELECT id FROM accounts WHERE tenant_id = $1;\n",
+    })
+    model = load_pack(tmp_path / "tenancy" / "pack.yaml")
+    assert model.is_org_table("invoices", "billing") and not model.is_org_table("invoices", "archive")
+    result = run([tmp_path / "queries"], Config(root=tmp_path, rule_pack=tmp_path / "tenancy" / "pack.yaml"))
+    found = sorted((f.path, f.line, f.column, f.code) for f in result.findings)
+    assert found == [
+        ("queries/accounts.sql", 1, 31, "ORG006"),
+        ("queries/documents.sql", 1, 15, "ORG001"),
+        ("queries/invoices.sql", 1, 23, "ORG001"),
+        ("queries/projects.sql", 1, 30, "ORG003"),
+    ]
