@@ -63,3 +63,8 @@ def test_unused_suppression_of_a_rule_not_selected_is_not_reported(lint):
     sql = f"{UNSCOPED}; -- orgscope: ignore[ORG001]\n"
     findings = lint({"q.sql": sql}, options=Options(select=("ORG003", "ORG901"), use_cache=False))
     assert findings == []
+
+
+def test_suppression_of_a_code_orgscope_does_not_have_is_unused(lint):
+    findings = lint({"q.sql": "SELECT * FROM agents WHERE clerk_org_id = $1; -- orgscope: ignore[ORG010]\n"})
+    assert [f.code for f in findings] == ["ORG901"]

@@ -97,7 +97,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None) -> Ru
             findings.extend(f for f in module.check_project(ctx) if f.path in target_paths)
 
     suppressions = {rel: all_facts[rel].suppressions for rel in target_paths if all_facts[rel].suppressions}
-    findings, unused = suppress.apply(findings, suppressions, enabled)
+    findings, unused = suppress.apply(findings, suppressions, enabled, set(RULE_MODULES))
     if "ORG901" in enabled:
         findings.extend(check_unused(ctx, unused))
     if options.only_lines is not None:

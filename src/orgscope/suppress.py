@@ -59,11 +59,13 @@ def scan(text: str, language: str) -> list[Suppression]:
 
 
 def apply(
-    findings: list[Finding], suppressions: dict[str, list[Suppression]], enabled: set[str]
+    findings: list[Finding], suppressions: dict[str, list[Suppression]], enabled: set[str], known: set[str]
 ) -> tuple[list[Finding], list[tuple[str, Suppression]]]:
-    """Drop suppressed findings; return the kept ones and the unused suppressions
-    (only those whose every code is enabled in this run, so `--select` does not
-    turn valid suppressions into noise)."""
+    """Drop suppressed findings; return the kept ones and the unused suppressions.
+
+    A suppression naming a rule that is disabled in this run is not called
+    unused (`--select` must not turn valid suppressions into noise); one naming
+    a code orgscope does not have (a typo) can never match, and is."""
     used: set[int] = set()
     by_line: dict[tuple[str, int], list[Suppression]] = defaultdict(list)
     file_wide: dict[str, list[Suppression]] = defaultdict(list)
@@ -88,7 +90,7 @@ def apply(
         for item in items:
             if id(item) in used:
                 continue
-            if item.codes and not item.codes <= enabled:
+            if item.codes & (known - enabled):
                 continue
             unused.append((path, item))
     return kept, unused
