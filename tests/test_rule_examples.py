@@ -24,7 +24,7 @@ RULES_DIR = bundled_rules_dir()
 DOCUMENT_KEYS = {"code", "name", "severity", "summary", "why", "fix", "notes", "options", "bad", "good"}
 OPTION_KEYS = {"name", "description", "default"}
 KEBAB_CASE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-REFERENCE_DOCS = REPO / "docs" / "README-reference.md"
+REFERENCE_DOCS = REPO / "README.md"
 
 
 def _raw_documents() -> dict[str, dict]:
@@ -165,16 +165,9 @@ def _assert_table_matches_documents(rows: dict[str, list[str]], where: str) -> N
         assert rows[code] == expected, f"{where}: the row of {code} differs from rules/{code}.yaml"
 
 
-def test_reference_rules_table_matches_the_documents():
-    rows = _rules_table(REFERENCE_DOCS.read_text(encoding="utf-8"))
-    assert rows is not None, "docs/README-reference.md has no '## Rules' section"
-    _assert_table_matches_documents(rows, "docs/README-reference.md")
-
-
 def test_readme_rules_table_matches_the_documents():
-    rows = _rules_table((REPO / "README.md").read_text(encoding="utf-8"))
-    if rows is None:
-        pytest.skip("README.md has no '## Rules' section yet (its text is in docs/README-reference.md)")
+    rows = _rules_table(REFERENCE_DOCS.read_text(encoding="utf-8"))
+    assert rows is not None, "README.md has no '## Rules' section"
     _assert_table_matches_documents(rows, "README.md")
 
 
