@@ -115,7 +115,8 @@ def normalise_type(written: str) -> str:
     """
     text = written.replace('"', "").strip()
     text = " ".join(text.upper().split())
-    text = re.sub(r"\s*([(),\[\]])\s*", r"\1", text)
+    text = re.sub(r"\s*([(,\[])\s*", r"\1", text)
+    text = re.sub(r"\s*([)\]])", r"\1", text)
     text = re.sub(r"^PG_CATALOG\.", "", text)
     for pattern, replacement in _TYPE_SYNONYMS:
         text = pattern.sub(replacement, text)
