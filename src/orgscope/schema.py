@@ -59,19 +59,16 @@ _RUNS = re.compile(r"(\d+)")
 def natural_sort_key(path: str) -> tuple:
     """Sort key for migration paths: component by component, digit runs as
     numbers, so `2_x.sql` < `10_x.sql` and `20240101120000_x.sql` compares as
-    a number; letters compare without case, then with case for a stable tie."""
-    key = []
+    a number; letters compare without case. The path itself breaks the ties
+    that leaves (`V1` / `v1`, `002` / `2`), so the order is always the same."""
+    components = []
     for component in re.split(r"[\\/]+", path):
         runs = []
         for i, run in enumerate(_RUNS.split(component)):
-            if not run:
-                continue
-            if i % 2:  # a digit run
-                runs.append((0, int(run), run))
-            else:
-                runs.append((1, run.lower(), run))
-        key.append(tuple(runs))
-    return tuple(key)
+            if run:
+                runs.append((0, int(run), "") if i % 2 else (1, 0, run.lower()))
+        components.append(tuple(runs))
+    return tuple(components), path
 
 
 def order_alembic(
@@ -414,7 +411,9 @@ class Schema:
         self._index_owner[(state.schema, name)] = _key(state.name, state.schema)
 
     def _generated_index_name(self, state: TableState, columns: list[str | None]) -> str:
-        """PostgreSQL's name for an unnamed index: table_col_col_idx, then idx1, idx2 ..."""
+        """PostgreSQL's name for an unnamed index: table_col_col_idx, then idx1,
+        idx2 ... An expression key counts as `expr`; PostgreSQL would use the
+        function's name (`agents_lower_idx`), which the events do not keep."""
         middle = "_".join(c if c is not None else "expr" for c in columns)
         attempt = 0
         while True:
