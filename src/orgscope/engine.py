@@ -10,10 +10,12 @@ files, but a query there still knows a model or an index defined elsewhere.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orgscope import __version__
+from orgscope.baseline import Baseline
 from orgscope.catalog import Catalog, build_catalog, resolve_models
 from orgscope.config import Config
 from orgscope.discover import Discoverer, SourceFile
@@ -58,7 +60,8 @@ def severities(config: Config) -> dict[str, str]:
     return {code: config.severity.get(code, doc.severity) for code, doc in docs.items()}
 
 
-def run(paths: list[Path], config: Config, options: Options | None = None) -> RunResult:
+def run(paths: list[Path], config: Config, options: Options | None = None, *,
+        baseline: Baseline | None = None) -> RunResult:
     options = options or Options()
     started = time.perf_counter()
     model = config.load_model()
@@ -100,10 +103,15 @@ def run(paths: list[Path], config: Config, options: Options | None = None) -> Ru
     findings, unused = suppress.apply(findings, suppressions, enabled, set(RULE_MODULES))
     if "ORG901" in enabled:
         findings.extend(check_unused(ctx, unused))
+    findings.sort(key=Finding.sort_key)
+    # Fingerprints number identical statements within a file, so they are taken
+    # before the baseline and the diff filter remove anything.
+    suppress.assign_fingerprints(findings)
+    baseline_unmatched = 0
+    if baseline is not None:
+        findings, baseline_unmatched = baseline.apply(findings, target_paths, enabled)
     if options.only_lines is not None:
         findings = _changed_only(findings, options, all_facts)
-    findings.sort(key=Finding.sort_key)
-    suppress.assign_fingerprints(findings)
     for facts in all_facts.values():
         if facts.path in target_paths:
             notes.extend(facts.notes)
@@ -113,6 +121,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None) -> Ru
         seconds=time.perf_counter() - started,
         version=__version__,
         notes=notes,
+        baseline_unmatched=baseline_unmatched,
     )
 
 
@@ -155,17 +164,41 @@ def _safe_check(ctx: RuleContext, module, facts: FileFacts, code: str) -> list[F
 
 
 def _changed_only(findings: list[Finding], options: Options, all_facts: dict[str, FileFacts]) -> list[Finding]:
-    lines = options.only_lines or {}
+    """Diff mode: keep a finding when a changed line falls on it or inside the
+    statement or call it belongs to (removing the scoping line of a query
+    counts as changing that query); keep the schema findings (ORG002, ORG004)
+    when the change touches a migration, wherever the finding sits (deleting
+    the migration that created an index is reported in an older migration)."""
+    lines = {path: sorted(numbers) for path, numbers in (options.only_lines or {}).items()}
+    schema_codes = {code for code in RULE_MODULES if hasattr(rule_module(code), "check_project")}
     kept = []
     for finding in findings:
-        if finding.code in ("ORG002", "ORG004"):
-            if finding.path in lines:
+        if finding.code in schema_codes:
+            if options.changed_migrations:
                 kept.append(finding)
             continue
         changed = lines.get(finding.path)
-        if changed and (finding.line in changed or (finding.statement_line or -1) in changed):
+        if changed and any(_any_between(changed, first, last)
+                           for first, last in _finding_ranges(finding, all_facts.get(finding.path))):
             kept.append(finding)
     return kept
+
+
+def _finding_ranges(finding: Finding, facts: FileFacts | None) -> list[tuple[int, int]]:
+    """The lines of the finding itself and of each statement or call holding it."""
+    ranges = [(finding.line, max(finding.line, finding.end_line))]
+    if finding.statement_line:
+        ranges.append((finding.statement_line, finding.statement_line))
+    for query in facts.queries if facts is not None else ():
+        span = query.span
+        if span.line <= finding.line <= span.end_line or span.line == finding.statement_line:
+            ranges.append((span.line, span.end_line))
+    return ranges
+
+
+def _any_between(sorted_lines: list[int], first: int, last: int) -> bool:
+    i = bisect_left(sorted_lines, first)
+    return i < len(sorted_lines) and sorted_lines[i] <= last
 
 
 def exit_code(result: RunResult, fail_on: str) -> int:
