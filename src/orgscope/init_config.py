@@ -1,0 +1,135 @@
+"""`orgscope init`: write a commented configuration to start from.
+
+Every key appears commented out, with its default value and what it does, so
+the file changes nothing until a line is uncommented. The defaults are taken
+from `Config` itself, so the stub cannot drift from what orgscope does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from orgscope.config import Config
+from orgscope.errors import OrgscopeError
+from orgscope.writes import write_atomic
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+YAML_NAME = ".orgscope.yaml"
+PYPROJECT_NAME = "pyproject.toml"
+
+# What each key means, in the order the stub lists them. A key without a
+# default value to show (rule_pack) gets an example instead.
+KEY_HELP: dict[str, str] = {
+    "rule_pack": "Your own tenancy rule pack (org tables, org column, legacy column). Default: the bundled pack.",
+    "migrations": "Globs of the SQL migrations whose DDL is replayed for ORG002 / ORG004.",
+    "include": "Only check files matching one of these globs (empty: every *.py and *.sql file).",
+    "exclude": "Never check files matching these globs (on top of .gitignore and virtualenv/build folders).",
+    "dialect": "The SQL dialect; PostgreSQL is the one supported.",
+    "select": "Only run these rules (empty: every rule), for example ORG001 and ORG003.",
+    "ignore": "Do not run these rules.",
+    "severity": "Severity per rule code: error, warning or info (for example ORG006 as a warning).",
+    "check_migration_queries": "Also check the queries inside migrations (off: backfills span organizations).",
+    "query_wrappers": (
+        "Your data-access layer's query calls: the call's name, the positions of its table and its filters "
+        "or payload arguments, and its op (select, update, delete, insert or upsert)."
+    ),
+    "scoping_helpers": "Functions that scope a query to the org, by dotted or bare name (for example app.db.scoped).",
+    "fail_on": "Lowest severity that makes the exit code 1: error, warning or info.",
+    "max_file_bytes": "Larger files are reported as unanalyzable (ORG900) instead of parsed; 0 means no limit.",
+    "file_timeout": "Seconds one file may take before it is reported as unanalyzable (ORG900).",
+    "cache_dir": "Where facts from unchanged files are cached, relative to this file (add it to .gitignore).",
+    "jobs": "Worker processes; 0 means one per CPU core.",
+}
+_EXAMPLE_ONLY = {"rule_pack": "tenancy/pack.yaml"}
+
+
+def configurable_keys() -> list[str]:
+    """The keys a configuration file may set (every Config field but the derived ones)."""
+    return [f.name for f in fields(Config) if f.name not in ("root", "source")]
+
+
+def _defaults() -> dict[str, object]:
+    default = Config(root=Path("."))
+    values = {}
+    for key in configurable_keys():
+        value = getattr(default, key)
+        values[key] = list(value) if isinstance(value, tuple) else value
+    return values
+
+
+def _flow(value: object) -> str:
+    """A value written the same way in YAML flow style and in TOML."""
+    return json.dumps(value)
+
+
+def yaml_stub() -> str:
+    lines = [
+        "# orgscope configuration. Every key is optional and shown with its default;",
+        "# uncomment a line to change it. Paths are relative to this file.",
+        "# Docs: orgscope --help, orgscope rules, orgscope rule ORG001.",
+    ]
+    defaults = _defaults()
+    for key in configurable_keys():
+        lines += ["", f"# {KEY_HELP[key]}"]
+        if key in _EXAMPLE_ONLY:
+            lines.append(f"#   {key}: {_EXAMPLE_ONLY[key]}")
+        else:
+            lines.append(f"# {key}: {_flow(defaults[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def toml_section() -> str:
+    lines = [
+        "[tool.orgscope]",
+        "# orgscope configuration. Every key is optional and shown with its default;",
+        "# uncomment a line to change it. Paths are relative to this file.",
+    ]
+    defaults = _defaults()
+    for key in configurable_keys():
+        lines += ["", f"# {KEY_HELP[key]}"]
+        if key in _EXAMPLE_ONLY:
+            lines.append(f'#   {key} = "{_EXAMPLE_ONLY[key]}"')
+        else:
+            lines.append(f"# {key} = {_flow(defaults[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def write_yaml_config(folder: Path, *, force: bool = False) -> Path:
+    path = Path(folder) / YAML_NAME
+    write_atomic(path, yaml_stub(), overwrite=force)
+    return path
+
+
+def append_pyproject_section(folder: Path) -> Path:
+    """Append `[tool.orgscope]` to pyproject.toml (created when missing). An
+    existing section is never touched, with or without --force."""
+    path = Path(folder) / PYPROJECT_NAME
+    try:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OrgscopeError(f"{path}: cannot read it: {exc}") from None
+    try:
+        data = tomllib.loads(current)
+    except tomllib.TOMLDecodeError as exc:
+        raise OrgscopeError(f"{path}: invalid TOML ({exc}); fix it before adding [tool.orgscope]") from None
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "orgscope" in tool:
+        raise OrgscopeError(f"{path} already has a [tool.orgscope] section; edit it there")
+    if not current or current.endswith("\n\n"):
+        separator = ""
+    else:
+        separator = "\n" if current.endswith("\n") else "\n\n"
+    text = current + separator + toml_section()
+    try:
+        tomllib.loads(text)  # never write a pyproject.toml that no longer parses
+    except tomllib.TOMLDecodeError as exc:
+        raise OrgscopeError(f"{path}: appending [tool.orgscope] would make it invalid ({exc})") from None
+    write_atomic(path, text, overwrite=True)
+    return path
