@@ -48,6 +48,8 @@ def main() -> None:
       orgscope rules                       # list the rules
       orgscope rule ORG001                 # one rule's documentation
       orgscope schema                      # the org tables after replaying the migrations
+      orgscope fix --indexes --dry-run     # the migration that adds the missing org indexes
+      orgscope init                        # a commented .orgscope.yaml to start from
     """
 
 
@@ -95,8 +97,15 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Worker processes (0: one per core).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--diff-base", metavar="REV", help="Only report findings on lines changed since the merge-base of REV and "
+              "HEAD (plus schema findings when a migration changed): the pull-request gate.")
+@click.option("--baseline", "baseline_path", metavar="FILE", type=click.Path(path_type=Path),
+              help="Do not report the findings recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_path", metavar="FILE", type=click.Path(path_type=Path),
+              help="Record the current findings in FILE (a baseline) instead of reporting them; exit code 0.")
+@click.option("--force", is_flag=True, help="Let --write-baseline overwrite an existing file.")
 def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, show_source, statistics, quiet, color,
-          no_cache, jobs, debug) -> None:
+          no_cache, jobs, debug, diff_base, baseline_path, write_baseline_path, force) -> None:
     """Check PATHS (default: the current folder) and report findings.
 
     \b
@@ -105,11 +114,20 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
       orgscope check app/ queries/ --select ORG001,ORG003
       orgscope check --format sarif --output orgscope.sarif
       orgscope check --fail-on warning --statistics
+      orgscope check --diff-base origin/main --format github     # pull-request gate
+      orgscope check --write-baseline orgscope-baseline.json     # adopt on an existing codebase
+      orgscope check --baseline orgscope-baseline.json           # then fail only on new findings
     """
     from orgscope.engine import Options, exit_code, run
     from orgscope.report import render
     from orgscope.rules import rule_docs
 
+    if write_baseline_path is not None and (baseline_path is not None or diff_base):
+        # A baseline records every finding: filtering first would silently drop entries.
+        raise click.UsageError("--write-baseline records every current finding; it cannot be combined with "
+                               "--baseline or --diff-base")
+    if force and write_baseline_path is None:
+        raise click.UsageError("--force only applies to --write-baseline")
     config = _load(config_path, rule_pack)
     options = Options(
         select=_codes(select, "--select"),
@@ -118,14 +136,36 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
         jobs=jobs,
         debug=debug,
     )
+    baseline = None
+    if baseline_path is not None:
+        from orgscope.baseline import load_baseline
+
+        baseline = load_baseline(baseline_path)
+    if diff_base:
+        from orgscope.discover import Discoverer
+        from orgscope.gitdiff import changed_lines, touches_migrations
+
+        diff = changed_lines(config.root, diff_base)
+        options.only_lines = diff.lines
+        options.changed_migrations = touches_migrations(diff, Discoverer(config).classify)
     try:
-        result = run(list(paths), config, options)
+        result = run(list(paths), config, options, baseline=baseline)
     except OrgscopeError:
         raise
     except Exception as exc:  # the last line of defence: a clear message, exit 2
         if debug:
             traceback.print_exc()
         raise OrgscopeError(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)") from None
+
+    if write_baseline_path is not None:
+        from orgscope.baseline import write_baseline
+
+        count = write_baseline(write_baseline_path, result.findings, force=force)
+        if not quiet:
+            entries = "1 finding" if count == 1 else f"{count} findings"
+            click.echo(f"Wrote {entries} to the baseline {write_baseline_path}; check with "
+                       f"--baseline {write_baseline_path} to report only new findings")
+        sys.exit(EXIT_OK)
 
     use_color = _color(color, output)
     text = render(fmt, result, root=config.root, docs=rule_docs(), color=use_color, show_source=show_source,
@@ -230,6 +270,77 @@ def show_schema(config_path, rule_pack, paths) -> None:
     config = _load(config_path, rule_pack)
     catalog = build_project_catalog(list(paths), config)
     click.echo(render_schema_text(catalog.schema, catalog.model), nl=False)
+
+
+@main.command("fix", short_help="Write a migration that creates the missing org indexes (--indexes).")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--indexes", is_flag=True, help="Write one new SQL migration creating every missing org index (ORG002).")
+@click.option("--dry-run", is_flag=True, help="Print the migration's path and content instead of writing it.")
+@click.option("--force", is_flag=True, help="Overwrite the migration file if one of that name already exists.")
+@click.option("--config", "config_path", metavar="FILE", help="Config file (default: found by walking up).")
+@click.option("--rule-pack", metavar="FILE", help="Use this tenancy rule pack.")
+def fix(paths, indexes, dry_run, force, config_path, rule_pack) -> None:
+    """Fix what can be fixed safely: --indexes writes a migration that creates
+    each missing org index, CONCURRENTLY, next to the last SQL migration and
+    numbered after it (013_add_org_indexes.sql after 012_x.sql, or a UTC
+    timestamp for timestamped migrations). Exit code 1 when a table could not
+    be fixed.
+
+    \b
+    Examples:
+      orgscope fix --indexes --dry-run     # show the migration
+      orgscope fix --indexes               # write it
+    """
+    if not indexes:
+        raise click.UsageError("say what to fix: --indexes (missing org indexes) is the fix orgscope makes")
+    from orgscope.fix_indexes import plan_index_fix
+    from orgscope.writes import write_atomic
+
+    config = _load(config_path, rule_pack)
+    plan = plan_index_fix(list(paths), config)
+    if plan is None:
+        click.echo("Every org table has an index leading with the org column: nothing to fix")
+        sys.exit(EXIT_OK)
+    for reason in plan.skipped:
+        click.echo(f"orgscope: cannot fix {reason}", err=True)
+    if plan.fixes:
+        if dry_run:
+            click.echo(f"Would write {plan.rel}:\n")
+            click.echo(plan.text, nl=False)
+        else:
+            write_atomic(plan.path, plan.text, overwrite=force)
+            tables = ", ".join(fix.table for fix in plan.fixes)
+            click.echo(f"Wrote {plan.rel}: {len(plan.fixes)} org index(es) for {tables}")
+    sys.exit(EXIT_FINDINGS if plan.skipped else EXIT_OK)
+
+
+@main.command("init", short_help="Write a commented configuration to start from.")
+@click.option("--pyproject", is_flag=True, help="Append a [tool.orgscope] section to pyproject.toml instead "
+              "(never replaces an existing one).")
+@click.option("--force", is_flag=True, help="Overwrite an existing .orgscope.yaml.")
+def init(pyproject, force) -> None:
+    """Write a configuration to start from, in the current folder: a
+    .orgscope.yaml (or a [tool.orgscope] section in pyproject.toml) listing
+    every key, commented out, with its default and what it does.
+
+    \b
+    Examples:
+      orgscope init                 # writes .orgscope.yaml
+      orgscope init --pyproject     # appends [tool.orgscope] to pyproject.toml
+    """
+    from orgscope.init_config import PYPROJECT_NAME, YAML_NAME, append_pyproject_section, write_yaml_config
+
+    folder = Path.cwd()
+    if pyproject:
+        if force:
+            raise click.UsageError("--force only applies to .orgscope.yaml; an existing [tool.orgscope] section "
+                                   "is never replaced")
+        path = append_pyproject_section(folder)
+        if (folder / YAML_NAME).is_file():
+            click.echo(f"orgscope: note: {YAML_NAME} in this folder takes precedence over {PYPROJECT_NAME}", err=True)
+    else:
+        path = write_yaml_config(folder, force=force)
+    click.echo(f"Wrote {path.name}: every key is commented out with its default; uncomment what you change")
 
 
 if __name__ == "__main__":  # pragma: no cover
