@@ -1,0 +1,78 @@
+"""The Python front end: one .py file -> FileFacts (SPEC sections 4 and 5).
+
+libcst parses the file once and computes positions once; the walker then
+finds raw SQL strings, supabase-py chains, SQLAlchemy queries, the project's
+own data-access calls and, for an Alembic revision, its schema events. The
+code is read, never imported or run. Nothing here raises: what cannot be
+analysed becomes a Problem (ORG900) when it mentions the tenancy model, or a
+note otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from orgscope.facts import FileFacts, Problem, Span
+from orgscope.python import alembic
+from orgscope.python.names import Names
+from orgscope.python.sqlalchemy import collect_models
+from orgscope.python.walker import Walker
+
+if TYPE_CHECKING:
+    from orgscope.extract import ExtractContext
+
+def extract_python(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
+    """Facts of one Python file; never raises."""
+    try:
+        return _extract(path, text, ctx)
+    except RecursionError:
+        return _failed(path, text, ctx, "the file is too deeply nested to analyse")
+    except Exception as exc:  # a bug here must cost one file, never the run
+        return _failed(path, text, ctx, f"internal error while analysing this file: {type(exc).__name__}: {exc}")
+
+
+def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return _unparsable(path, text, ctx, exc)
+    except (ValueError, UnicodeError, RecursionError) as exc:
+        return _failed(path, text, ctx, f"cannot parse Python: {exc}", syntax=True)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    names = Names(module, getattr(ctx, "module", "") or "", is_package=path.endswith("__init__.py"))
+    info = alembic.revision_info(module)
+    kind = "alembic" if info is not None else "python"
+    emit_queries = info is None or bool(getattr(ctx, "check_migration_queries", False))
+    walker = Walker(module, positions, names, ctx, emit_queries=emit_queries)
+    facts = FileFacts(path=path, kind=kind)
+    facts.models = collect_models(walker)
+    if info is not None:
+        facts.alembic = alembic.revision(walker, info)
+    walker.run_module()
+    facts.queries = sorted(walker.queries, key=lambda q: (q.span.line, q.span.column))
+    facts.problems = walker.problems
+    return facts
+
+
+def _unparsable(path: str, text: str, ctx: "ExtractContext", exc: cst.ParserSyntaxError) -> FileFacts:
+    message = str(exc.message).strip().splitlines()
+    reason = message[0] if message else "syntax error"
+    return _failed(path, text, ctx, f"cannot parse Python: {reason}", exc.raw_line, exc.raw_column + 1, syntax=True)
+
+
+def _failed(
+    path: str, text: str, ctx: "ExtractContext", message: str, line: int = 1, column: int = 1, syntax: bool = False
+) -> FileFacts:
+    facts = FileFacts(path=path, kind="python")
+    lowered = text.lower()
+    if any(word in lowered for word in ctx.model.trigger_words):
+        facts.problems.append(Problem(span=Span(line, column, line, column + 1), message=message))
+    elif syntax:
+        facts.notes.append(f"not valid Python, skipped: {path}:{line}")
+    else:
+        facts.notes.append(f"could not analyse, skipped: {path}: {message}")
+    return facts

@@ -1,0 +1,698 @@
+"""SQLAlchemy Core and ORM, sync and async (SPEC section 4).
+
+Model catalog facts: classes with `__tablename__` / `__table__` and
+`Table("agents", ...)` objects. Query facts: `select(Agent)`,
+`session.query(Agent)`, `update(Agent)`, `delete(Agent)`, their
+`.where / .filter / .filter_by / .join`, `session.get(Agent, pk)`, and the
+writes `insert(Agent).values(...)` and `Agent(...)`.
+
+A model defined in another file is known by name only: the query facts carry
+`model="Agent"` and the engine fills the table from the project catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Iterable
+
+import libcst as cst
+
+from orgscope.facts import CALL, COLUMN, LITERAL, PARAM, SUBQUERY, Block, Column, ModelDef, Query, Ref, Write
+from orgscope.model import split_table_name
+from orgscope.python.names import dotted, is_sqlalchemy, string_value
+from orgscope.python.supabase import payload_columns, value_kind
+from orgscope.python.values import (
+    DictVal,
+    Entity,
+    KeyItem,
+    PCol,
+    PCompare,
+    POr,
+    PredItem,
+    RefItem,
+    Stmt,
+    pred_columns,
+    to_fact,
+)
+
+if TYPE_CHECKING:
+    from orgscope.python.walker import Walker
+
+_CONSTRUCTORS = frozenset({"select", "update", "delete", "insert", "aliased"})
+_EXECUTE = frozenset(
+    {"all", "first", "one", "one_or_none", "scalar", "scalars", "count", "get", "unique", "fetchall", "fetchone"}
+)
+_OTHER_COLUMN_OPS = frozenset(
+    {
+        "is_", "is_not", "isnot", "like", "ilike", "not_like", "notlike", "not_ilike", "notilike", "not_in",
+        "notin_", "startswith", "endswith", "contains", "between", "match", "regexp_match", "op", "bool_op",
+        "is_distinct_from", "isnot_distinct_from", "any_", "all_",
+    }
+)  # fmt: skip
+
+
+# --- the model catalog -------------------------------------------------------------------
+
+
+def collect_models(w: "Walker") -> list[ModelDef]:
+    """Model classes and Table objects defined anywhere in the module."""
+    found: list[ModelDef] = []
+    stack: list[cst.CSTNode] = [w.module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.ClassDef):
+            model = _model_class(w, node)
+            if model is not None:
+                found.append(model)
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            table = _table_call(w, node.value)
+            if table is not None:
+                name = node.targets[0].target
+                found.append(ModelDef(name.value, table[1], w.names.module_name, w.span(name), table[0]))
+        if isinstance(node, cst.BaseExpression):
+            continue
+        stack.extend(reversed(node.children))
+    found.sort(key=lambda m: (m.span.line, m.span.column))
+    for model in found:
+        w.local_models[model.name] = (model.table, model.schema)
+    return found
+
+
+def _model_class(w: "Walker", node: cst.ClassDef) -> ModelDef | None:
+    table = schema = None
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    for statement in body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            target, value = _assignment(small)
+            if target == "__tablename__":
+                name = w.constant(value) if value is not None else None
+                if name:
+                    schema, table = split_table_name(name.strip())
+            elif target == "__table__" and value is not None:
+                found = _table_call(w, value)
+                if found is not None:
+                    schema, table = found
+            elif target == "__table_args__" and value is not None:
+                chosen = _schema_argument(w, value)
+                if chosen is not None:
+                    schema = chosen
+    if table is None:
+        return None
+    return ModelDef(node.name.value, table, w.names.module_name, w.span(node.name), schema)
+
+
+def _assignment(small: cst.CSTNode) -> tuple[str | None, cst.BaseExpression | None]:
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        return small.targets[0].target.value, small.value
+    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+        return small.target.value, small.value
+    return None, None
+
+
+def _schema_argument(w: "Walker", value: cst.BaseExpression) -> str | None:
+    """`{"schema": "archive"}`, alone or last in a `__table_args__` tuple."""
+    if isinstance(value, cst.Tuple) and value.elements:
+        value = value.elements[-1].value
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if isinstance(element, cst.DictElement) and string_value(element.key) == "schema":
+                chosen = w.constant(element.value)
+                if chosen:
+                    return None if chosen.lower() == "public" else chosen.lower()
+    return None
+
+
+def _table_call(w: "Walker", value: cst.BaseExpression) -> tuple[str | None, str] | None:
+    """`Table("agents", metadata, ..., schema=...)` -> (schema, table)."""
+    if not isinstance(value, cst.Call) or not value.args:
+        return None
+    name = dotted(value.func)
+    if name is None or name.rsplit(".", 1)[-1] != "Table":
+        return None
+    qualified = w.names.qualified(value.func)
+    if "." in name and not is_sqlalchemy(qualified):
+        return None
+    first = w.constant(value.args[0].value)
+    if not first:
+        return None
+    schema, table = split_table_name(first.strip())
+    for arg in value.args:
+        if arg.keyword is not None and arg.keyword.value == "schema":
+            chosen = w.constant(arg.value)
+            if chosen:
+                schema = None if chosen.lower() == "public" else chosen.lower()
+    return schema, table
+
+
+# --- entities ------------------------------------------------------------------------
+
+
+def entity_of(w: "Walker", node: cst.BaseExpression) -> Entity | None:
+    """The model class or Table object an expression names, if it names one."""
+    if isinstance(node, cst.Name):
+        for value in w.env.get(node.value, ()):
+            if isinstance(value, Entity):
+                return value
+        if node.value in w.env:
+            return None
+        if node.value in w.local_models:
+            table, schema = w.local_models[node.value]
+            return Entity(node.value, node.value, table, schema)
+        if w.names.imported_from_project(node.value):
+            original = w.names.imports[node.value].rsplit(".", 1)[-1]
+            return Entity(original, original, None)
+        return None
+    if isinstance(node, cst.Attribute) and node.attr.value[:1].isupper():
+        # `models.Agent` where `models` is an imported module
+        base = node.value
+        while isinstance(base, cst.Attribute):
+            base = base.value
+        if isinstance(base, cst.Name) and base.value not in w.env and w.names.is_module(base.value):
+            name = node.attr.value
+            if name in w.local_models:
+                table, schema = w.local_models[name]
+                return Entity(name, name, table, schema)
+            return Entity(name, name, None)
+        return None
+    if isinstance(node, cst.Call) and _sa_function(w, node.func) == "aliased":
+        return _aliased(w, node)
+    return None
+
+
+def column_of(w: "Walker", node: cst.BaseExpression) -> tuple[Entity, PCol, cst.BaseExpression] | None:
+    """`Agent.clerk_org_id`, `agents_table.c.clerk_org_id` -> (entity, column, entity node)."""
+    if not isinstance(node, cst.Attribute):
+        return None
+    name = node.attr.value
+    if name[:1].isupper():
+        return None
+    base = node.value
+    if isinstance(base, cst.Attribute) and base.attr.value in ("c", "columns"):
+        base = base.value
+    entity = entity_of(w, base)
+    if entity is None:
+        return None
+    return entity, PCol(name.lower(), w.span(node.attr), entity.key), base
+
+
+def _aliased(w: "Walker", node: cst.Call) -> Entity | None:
+    if not node.args:
+        return None
+    target = entity_of(w, node.args[0].value)
+    if target is None:
+        return None
+    alias = None
+    for arg in node.args[1:]:
+        if arg.keyword is not None and arg.keyword.value == "name":
+            alias = w.constant(arg.value)
+    line, column = w.start(node)
+    return Entity(f"alias:{line}:{column}", target.model, target.table, target.schema, alias=alias)
+
+
+def _sa_function(w: "Walker", func: cst.BaseExpression) -> str | None:
+    """`select` for `select`, `sa.select`, `sqlalchemy.future.select` ..."""
+    name = dotted(func)
+    if name is None:
+        return None
+    last = name.rsplit(".", 1)[-1]
+    if last not in _CONSTRUCTORS and last not in ("and_", "or_", "not_", "any_"):
+        return None
+    qualified = w.names.qualified(func)
+    if is_sqlalchemy(qualified):
+        return last
+    if "." not in name and name not in w.names.imports and name not in w.names.defined and name not in w.env:
+        return last  # used without an import orgscope can see
+    return None
+
+
+def _entities_in(w: "Walker", node: cst.CSTNode) -> Iterable[tuple[Entity, cst.BaseExpression, PCol | None]]:
+    """Entities a select list names: `Agent`, `Agent.id`, `func.count(Agent.id)`."""
+    if isinstance(node, cst.BaseExpression):
+        column = column_of(w, node)
+        if column is not None:
+            yield column[0], column[2], column[1]
+            return
+        entity = entity_of(w, node)
+        if entity is not None:
+            yield entity, node, None
+            return
+    if isinstance(node, cst.Call) and _sa_function(w, node.func) in ("select", "update", "delete", "insert"):
+        return  # a nested statement is a query of its own
+    for child in node.children:
+        yield from _entities_in(w, child)
+
+
+def attribute(w: "Walker", node: cst.Attribute):
+    """`Agent.query` (Flask-SQLAlchemy) starts a query; `models.Agent` is a model."""
+    if node.attr.value == "query":
+        entity = entity_of(w, node.value)
+        if entity is not None:
+            ref = RefItem(entity, w.span(node.value))
+            return (Stmt(w.new_origin(), "select", w.span(node), w.statement, refs=(ref,)),)
+    entity = entity_of(w, node) if node.attr.value[:1].isupper() else None
+    if entity is not None:
+        return (entity,)
+    return None
+
+
+# --- constructors -------------------------------------------------------------------------
+
+
+def name_call(w: "Walker", node: cst.Call):
+    """`select(...)`, `update(Agent)`, `aliased(Agent)`, `Agent(...)`."""
+    function = _sa_function(w, node.func)
+    if function is not None:
+        return _constructor(w, node, function)
+    entity = entity_of(w, node.func)
+    if entity is not None and not entity.key.startswith("alias:"):
+        return _create(w, node, entity)
+    return None
+
+
+def attribute_call(w: "Walker", node: cst.Call, method: str):
+    """Calls on something that is not a value being built: `sa.select(...)`,
+    `session.get(Agent, pk)`, `session.query(Agent)`, `models.Agent(...)`."""
+    function = _sa_function(w, node.func)
+    if function is not None:
+        return _constructor(w, node, function)
+    if method[:1].isupper():
+        entity = entity_of(w, node.func)
+        if entity is not None:
+            return _create(w, node, entity)
+    if method in ("get", "get_one") and len(node.args) >= 2 and node.args[0].keyword is None:
+        entity = entity_of(w, node.args[0].value)
+        if entity is not None:
+            return _session_get(w, node, entity)
+    if method == "query" and node.args:
+        found = [e for arg in node.args for e in _entities_in(w, arg.value)]
+        if found:
+            w.use(w.ev(node.func.value))  # type: ignore[attr-defined]
+            return (_select(w, node, found),)
+    return None
+
+
+def _constructor(w: "Walker", node: cst.Call, function: str):
+    if function == "aliased":
+        entity = _aliased(w, node)
+        return (entity,) if entity is not None else None
+    if function in ("and_", "or_", "not_", "any_"):
+        return None
+    if function == "select":
+        found = [e for arg in node.args for e in _entities_in(w, arg.value)]
+        if not found and "." not in (dotted(node.func) or "") and not is_sqlalchemy(w.names.qualified(node.func)):
+            return None
+        return (_select(w, node, found),)
+    if not node.args:
+        return None
+    entity = entity_of(w, node.args[0].value)
+    if entity is None:
+        return None
+    for arg in node.args[1:]:
+        w.use(w.ev(arg.value))
+    ref = RefItem(entity, w.span(node.args[0].value))
+    return (Stmt(w.new_origin(), function, w.span(node), w.statement, refs=(ref,)),)
+
+
+def _select(w: "Walker", node: cst.Call, found) -> Stmt:
+    refs: list[RefItem] = []
+    columns: list[PCol] = []
+    for entity, where, column in found:
+        if all(r.key != entity.key for r in refs):
+            refs.append(RefItem(entity, w.span(where)))
+        if column is not None and column.name in w.model.tenancy_columns:
+            columns.append(column)
+    for arg in node.args:
+        # arguments that name no entity may still hold values worth a look
+        if not list(_entities_in(w, arg.value)):
+            w.use(w.ev(arg.value))
+    return Stmt(w.new_origin(), "select", w.span(node), w.statement, refs=tuple(refs), columns=tuple(columns))
+
+
+def _session_get(w: "Walker", node: cst.Call, entity: Entity):
+    w.use(w.ev(node.func.value))  # type: ignore[attr-defined]
+    for arg in node.args[1:]:
+        w.use(w.ev(arg.value))
+    ref = RefItem(entity, w.span(node.args[0].value))
+    stmt = Stmt(w.new_origin(), "select", w.span(node), w.statement, refs=(ref,))
+    w.use([stmt])
+    return ()
+
+
+def _create(w: "Walker", node: cst.Call, entity: Entity):
+    """`Agent(name=..., clerk_org_id=...)`: an ORM create with visible columns."""
+    if any(a.keyword is None and not a.star for a in node.args) or not node.args:
+        return None  # positional arguments: not a declarative model constructor
+    keys: list[KeyItem] = []
+    opaque = False
+    for arg in node.args:
+        if arg.star:
+            opaque = True
+        elif arg.keyword is not None:
+            keys.append(KeyItem(arg.keyword.value, w.span(arg.keyword), value_kind(arg.value)))
+        w.use(w.ev(arg.value))
+    columns = None if opaque else {k.name: k.span for k in keys}
+    span = w.span(node.func.attr if isinstance(node.func, cst.Attribute) else node.func)
+    write = Write(table=entity.table, span=span, op="create", columns=columns, schema=entity.schema, model=entity.model)
+    if w.emit_queries:
+        text = f"sqlalchemy:create:{entity.model}:{','.join(sorted(k.name for k in keys))}"
+        w.queries.append(Query(kind="insert", span=w.span(node), text=text, origin="sqlalchemy", writes=[write]))
+    return ()
+
+
+# --- statements being built ---------------------------------------------------------------------
+
+
+def method(w: "Walker", value, name: str, node: cst.Call):
+    if isinstance(value, Entity):
+        if name in ("select", "update", "delete", "insert") and value.model:
+            ref = RefItem(value, w.span(node.func.value))  # type: ignore[attr-defined]
+            for arg in node.args:
+                w.use(w.ev(arg.value))
+            return (Stmt(w.new_origin(), name, w.span(node), w.statement, refs=(ref,)),)
+        return None
+    stmt: Stmt = value
+    outer = w.span(node)
+    if (outer.line, outer.column) == (stmt.span.line, stmt.span.column):
+        stmt = replace(stmt, span=outer)
+    args = node.args
+    if name in ("where", "filter"):
+        return (_where(w, stmt, [a.value for a in args if a.keyword is None]),)
+    if name == "filter_by":
+        return (_filter_by(w, stmt, args),)
+    if name in ("join", "outerjoin", "join_from", "outerjoin_from"):
+        return (_join(w, stmt, name, args),)
+    if name == "select_from":
+        refs = list(stmt.refs)
+        for arg in args:
+            entity = entity_of(w, arg.value)
+            if entity is not None and all(r.key != entity.key for r in refs):
+                refs.append(RefItem(entity, w.span(arg.value)))
+            elif entity is None:
+                w.use(w.ev(arg.value))
+        return (replace(stmt, refs=tuple(refs)),)
+    if name == "values":
+        return (_values(w, stmt, args),)
+    if name in ("on_conflict_do_update", "on_conflict_do_nothing"):
+        for arg in args:
+            w.use(w.ev(arg.value))
+        return (replace(stmt, op="upsert") if stmt.op == "insert" else stmt,)
+    if name in ("update", "delete") and stmt.op == "select":
+        # Query.update({...}) / Query.delete(): runs at once
+        stmt = replace(stmt, op=name)
+        if name == "update" and args:
+            stmt = _values(w, stmt, args[:1])
+            args = args[1:]
+        for arg in args:
+            w.use(w.ev(arg.value))
+        w.use([stmt])
+        return ()
+    for arg in args:
+        w.use(w.ev(arg.value))
+    if name in _EXECUTE:
+        w.use([stmt])
+        return ()
+    return (stmt,)
+
+
+def _ensure_ref(w: "Walker", refs: list[RefItem], entity: Entity, where: cst.BaseExpression) -> None:
+    if all(r.key != entity.key for r in refs):
+        refs.append(RefItem(entity, w.span(where)))
+
+
+def _where(w: "Walker", stmt: Stmt, conditions: list[cst.BaseExpression]) -> Stmt:
+    refs = list(stmt.refs)
+    columns: list[PCol] = list(stmt.columns)
+    preds = []
+    for condition in conditions:
+        preds.extend(_conditions(w, condition, refs, columns))
+    items = tuple(PredItem(p) for p in preds)
+    return replace(stmt, refs=tuple(refs), preds=stmt.preds + items, columns=tuple(columns))
+
+
+def _filter_by(w: "Walker", stmt: Stmt, args) -> Stmt:
+    if not stmt.refs:
+        for arg in args:
+            w.use(w.ev(arg.value))
+        return replace(stmt, dynamic=True)
+    target = stmt.refs[-1].entity  # filter_by applies to the last entity joined
+    preds = []
+    columns = list(stmt.columns)
+    dynamic = stmt.dynamic
+    for arg in args:
+        w.use(w.ev(arg.value))
+        if arg.keyword is None:
+            dynamic = dynamic or arg.star == "**"
+            continue
+        column = PCol(arg.keyword.value.lower(), w.span(arg.keyword), target.key)
+        preds.append(PredItem(PCompare(column, "eq", value_kind(arg.value))))
+        if column.name in w.model.tenancy_columns:
+            columns.append(column)
+    return replace(stmt, preds=stmt.preds + tuple(preds), columns=tuple(columns), dynamic=dynamic)
+
+
+def _join(w: "Walker", stmt: Stmt, name: str, args) -> Stmt:
+    positional = [a.value for a in args if a.keyword is None]
+    if name.endswith("_from") and positional:
+        left = entity_of(w, positional[0])
+        refs = list(stmt.refs)
+        if left is not None:
+            _ensure_ref(w, refs, left, positional[0])
+        stmt = replace(stmt, refs=tuple(refs))
+        positional = positional[1:]
+    for arg in args:
+        if arg.keyword is not None:
+            w.use(w.ev(arg.value))
+    if not positional:
+        return stmt
+    target = entity_of(w, positional[0])
+    if target is None:
+        w.use(w.ev(positional[0]))
+        for extra in positional[1:]:
+            w.use(w.ev(extra))
+        return stmt
+    refs = [r for r in stmt.refs if r.key != target.key]
+    placeholder = RefItem(target, w.span(positional[0]))
+    refs.append(placeholder)
+    columns = list(stmt.columns)
+    on = []
+    for extra in positional[1:]:
+        on.extend(_conditions(w, extra, refs, columns))
+    refs[refs.index(placeholder)] = replace(placeholder, on=tuple(PredItem(p) for p in on))
+    return replace(stmt, refs=tuple(refs), columns=tuple(columns))
+
+
+def _values(w: "Walker", stmt: Stmt, args) -> Stmt:
+    keys: list[KeyItem] = []
+    opaque = False
+    for arg in args:
+        if arg.keyword is not None:
+            keys.append(KeyItem(arg.keyword.value, w.span(arg.keyword), value_kind(arg.value)))
+            w.use(w.ev(arg.value))
+            continue
+        if arg.star:
+            opaque = True
+            w.use(w.ev(arg.value))
+            continue
+        found = [v for v in w.ev(arg.value) if isinstance(v, DictVal)]
+        if len(found) == 1 and not found[0].opaque:
+            keys.extend(found[0].keys)
+        else:
+            opaque = True
+    if stmt.op in ("insert", "upsert"):
+        current = stmt.write
+        merged = DictVal(stmt.origin, tuple(keys), opaque)
+        if current is not None:
+            merged = DictVal(stmt.origin, current.keys + tuple(keys), current.opaque or opaque)
+        return replace(stmt, write=merged)
+    return replace(stmt, sets=stmt.sets + tuple(keys))
+
+
+def _conditions(w: "Walker", node: cst.BaseExpression, refs: list[RefItem], columns: list[PCol]) -> list:
+    """The AND-ed predicates of one SQLAlchemy condition expression."""
+    if isinstance(node, cst.Call):
+        function = _sa_function(w, node.func)
+        if function == "and_":
+            return [p for a in node.args for p in _conditions(w, a.value, refs, columns)]
+        if function == "or_":
+            branches = tuple(tuple(_conditions(w, a.value, refs, columns)) for a in node.args)
+            return [POr(branches)] if branches else []
+        if function == "not_":
+            _mention_columns(w, node, refs, columns)
+            return []
+        if isinstance(node.func, cst.Attribute):
+            return _column_method(w, node, refs, columns)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.BitAnd):
+            return _conditions(w, node.left, refs, columns) + _conditions(w, node.right, refs, columns)
+        if isinstance(node.operator, cst.BitOr):
+            left = tuple(_conditions(w, node.left, refs, columns))
+            right = tuple(_conditions(w, node.right, refs, columns))
+            return [POr((left, right))]
+    if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+        return _comparison(w, node, refs, columns)
+    if isinstance(node, cst.UnaryOperation):
+        _mention_columns(w, node, refs, columns)
+        return []
+    column = column_of(w, node)
+    if column is not None:  # a bare boolean column
+        _ensure_ref(w, refs, column[0], column[2])
+        return []
+    w.use(w.ev(node))
+    return []
+
+
+def _mention_columns(w: "Walker", node: cst.CSTNode, refs: list[RefItem], columns: list[PCol]) -> None:
+    """A negated condition never scopes, but its columns still count for ORG006."""
+    for entity, where, column in _entities_in(w, node):
+        _ensure_ref(w, refs, entity, where)
+        if column is not None and column.name in w.model.tenancy_columns:
+            columns.append(column)
+
+
+def _comparison(w: "Walker", node: cst.Comparison, refs: list[RefItem], columns: list[PCol]) -> list:
+    target = node.comparisons[0]
+    left, right = node.left, target.comparator
+    found_left, found_right = column_of(w, left), column_of(w, right)
+    if found_left is None and found_right is None:
+        w.use(w.ev(left))
+        w.use(w.ev(right))
+        return []
+    if found_left is None:
+        left, right = right, left
+        found_left, found_right = found_right, found_left
+    entity, column, base = found_left  # type: ignore[misc]
+    _ensure_ref(w, refs, entity, base)
+    if column.name in w.model.tenancy_columns:
+        columns.append(column)
+    op = "eq" if isinstance(target.operator, cst.Equal) else "other"
+    if found_right is not None:
+        other_entity, other, other_base = found_right
+        _ensure_ref(w, refs, other_entity, other_base)
+        if other.name in w.model.tenancy_columns:
+            columns.append(other)
+        return [PCompare(column, op, COLUMN, other)]
+    kind = _value(w, right)
+    if op == "eq" and isinstance(right, cst.Call) and _sa_function(w, right.func) == "any_":
+        op = "any"
+    return [PCompare(column, op, kind)]
+
+
+def _column_method(w: "Walker", node: cst.Call, refs: list[RefItem], columns: list[PCol]) -> list:
+    """`Agent.clerk_org_id.in_(orgs)`, `.is_not_distinct_from(v)`, `.is_not(None)` ..."""
+    func: cst.Attribute = node.func  # type: ignore[assignment]
+    found = column_of(w, func.value)
+    if found is None:
+        w.use(w.ev(node))
+        return []
+    entity, column, base = found
+    _ensure_ref(w, refs, entity, base)
+    if column.name in w.model.tenancy_columns:
+        columns.append(column)
+    name = func.attr.value
+    if not node.args:
+        return [PCompare(column, "other", LITERAL)]
+    argument = node.args[0].value
+    other = column_of(w, argument)
+    for arg in node.args[1:]:
+        w.use(w.ev(arg.value))
+    if other is not None:
+        _ensure_ref(w, refs, other[0], other[2])
+        op = "not_distinct" if name in ("is_not_distinct_from", "isnot_distinct_from") else "other"
+        return [PCompare(column, op, COLUMN, other[1])]
+    kind = _value(w, argument)
+    if name == "in_":
+        return [PCompare(column, "in_subquery" if kind == SUBQUERY else "in", kind)]
+    if name in ("is_not_distinct_from",):
+        return [PCompare(column, "not_distinct", kind)]
+    return [PCompare(column, "other", kind)]
+
+
+def _value(w: "Walker", node: cst.BaseExpression) -> str:
+    """The kind of a Python value compared with a column."""
+    kind = value_kind(node)
+    if kind == LITERAL:
+        return LITERAL
+    values = w.ev(node)
+    w.use(values)
+    if any(isinstance(v, Stmt) for v in values):
+        return SUBQUERY
+    if isinstance(node, cst.Call):
+        name = w.names.qualified(node.func) or ""
+        if name.startswith("sqlalchemy.func.") or (dotted(node.func) or "").startswith("func."):
+            return CALL
+    return PARAM
+
+
+# --- facts --------------------------------------------------------------------------------
+
+
+def emit(w: "Walker", stmt: Stmt) -> None:
+    text = _text(stmt)
+    query = Query(kind=stmt.op, span=stmt.span, text=text, origin="sqlalchemy", dynamic=stmt.dynamic)
+    if stmt.op in ("insert", "upsert"):
+        for ref in stmt.refs:
+            entity = ref.entity
+            query.writes.append(
+                Write(
+                    table=entity.table,
+                    span=ref.span,
+                    op=stmt.op,
+                    columns=payload_columns(stmt.write) if stmt.write is not None else None,
+                    schema=entity.schema,
+                    model=entity.model,
+                    scoped_by=stmt.scoped_by,
+                )
+            )
+        w.queries.append(query)
+        return
+    ids = {ref.key: i for i, ref in enumerate(stmt.refs)}
+
+    def ref_of(entity: str | None) -> int | None:
+        return ids.get(entity) if entity is not None else None
+
+    block = Block(id=0, parent=None)
+    for i, item in enumerate(stmt.refs):
+        entity = item.entity
+        sets = [Column(k.name, None, k.span, ref=i) for k in stmt.sets] if i == 0 else []
+        block.refs.append(
+            Ref(
+                id=i,
+                table=entity.table,
+                span=item.span,
+                op=stmt.op,
+                schema=entity.schema,
+                alias=entity.alias,
+                on=[to_fact(p.pred, p.conditional, ref_of) for p in item.on],
+                model=entity.model,
+                scoped_by=stmt.scoped_by,
+                sets=sets,
+            )
+        )
+    block.where = [to_fact(p.pred, p.conditional, ref_of) for p in stmt.preds]
+    tenancy = w.model.tenancy_columns
+    seen = set()
+    mentioned = list(stmt.columns) + [c for p in stmt.preds for c in pred_columns(p.pred)]
+    mentioned += [c for r in stmt.refs for p in r.on for c in pred_columns(p.pred)]
+    for column in mentioned:
+        if column.name in tenancy and (column.span, column.name) not in seen:
+            seen.add((column.span, column.name))
+            block.columns.append(Column(column.name, None, column.span, ref=ref_of(column.entity)))
+    block.columns += [Column(k.name, None, k.span, ref=0) for k in stmt.sets if k.name in tenancy]
+    query.blocks.append(block)
+    w.queries.append(query)
+
+
+def _text(stmt: Stmt) -> str:
+    """The normalised statement for fingerprints: names, never positions."""
+    names = {r.key: r.entity.alias or r.entity.model or "?" for r in stmt.refs}
+
+    def pred(p) -> str:
+        if isinstance(p, POr):
+            return "or(" + "|".join(",".join(pred(x) for x in branch) for branch in p.branches) + ")"
+        return f"{p.op}({names.get(p.column.entity, '?')}.{p.column.name})"
+
+    models = ",".join(names[r.key] for r in stmt.refs)
+    filters = ",".join(pred(p.pred) for p in stmt.preds)
+    return f"sqlalchemy:{stmt.op}:{models}:{filters}"

@@ -1,0 +1,688 @@
+"""Walk a Python module statement by statement and evaluate what matters.
+
+The walker follows each function body in statement order with an environment
+of local names (see `values`). Branches (`if`, `for`, `while`, `try`, `match`)
+run on copies of the environment that are joined where the paths meet, so a
+filter applied on one path only comes out conditional. A branch that leaves
+the function (`return`, `raise`) does not reach the join, and a guard such as
+`if not org_id: raise ...` makes a later `if org_id:` always taken.
+
+Each query-like value is emitted once, when it is used (executed, returned,
+passed on) or when its scope ends; the front-end modules (`rawsql`,
+`supabase`, `sqlalchemy`, `wrappers`) turn the values into facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import reduce
+from typing import Iterable, Sequence
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from orgscope.facts import Problem, Query, Span
+from orgscope.python import rawsql, sqlalchemy, supabase, wrappers
+from orgscope.python.mapped import Pos
+from orgscope.python.names import Names, dotted
+from orgscope.python.values import QUERY_VALUES, Chain, DictVal, Entity, ListVal, Stmt, Tmpl, Value, join_values
+
+Env = dict[str, tuple[Value, ...]]
+
+_TERMINAL = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+class Scope:
+    """The local names of one function, class or module body."""
+
+    def __init__(self, parent: "Scope | None", kind: str) -> None:
+        self.parent = parent
+        self.kind = kind  # module | class | function
+        self.guarded: set[str] = set()  # names a guard proved truthy
+
+
+class Walker:
+    """Everything the front end learns from one parsed module."""
+
+    def __init__(self, module: cst.Module, positions, names: Names, ctx, *, emit_queries: bool = True) -> None:
+        self.module = module
+        self.positions = positions  # node -> CodeRange
+        self.names = names
+        self.ctx = ctx
+        self.model = ctx.model
+        self.emit_queries = emit_queries
+        self.queries: list[Query] = []
+        self.problems: list[Problem] = []
+        self.local_models: dict[str, tuple[str, str | None]] = {}  # class/Table name -> (table, schema)
+        self._next_origin = 0
+        self.order: list[int] = []  # origins in creation order
+        self.latest: dict[int, Value] = {}
+        self.snapshots: dict[int, list[Value]] = {}
+        self.absorbed: set[int] = set()
+        self.statement: Span = Span(1, 1, 1, 2)
+        self.scope = Scope(None, "module")
+        self.module_env: Env = {}
+
+    # --- positions -------------------------------------------------------------
+
+    def span(self, node: cst.CSTNode) -> Span:
+        where: CodeRange = self.positions[node]
+        return Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+
+    def start(self, node: cst.CSTNode) -> Pos:
+        where: CodeRange = self.positions[node]
+        return where.start.line, where.start.column + 1
+
+    def source(self, node: cst.CSTNode) -> str:
+        try:
+            return self.module.code_for_node(node)
+        except Exception:
+            return ""
+
+    def mentions_org(self, node: cst.CSTNode) -> bool:
+        text = self.source(node).lower()
+        return any(word in text for word in self.model.trigger_words)
+
+    # --- origins and emission ------------------------------------------------------
+
+    def new_origin(self) -> int:
+        self._next_origin += 1
+        self.order.append(self._next_origin)
+        return self._next_origin
+
+    def created(self, value: Value) -> Value:
+        origin = getattr(value, "origin", None)
+        if origin is not None and isinstance(value, QUERY_VALUES):
+            self.latest[origin] = value
+        return value
+
+    def use(self, values: Iterable[Value]) -> None:
+        """The values are consumed here: executed, returned, passed on."""
+        for value in values:
+            if isinstance(value, QUERY_VALUES):
+                self.snapshots.setdefault(value.origin, []).append(value)
+
+    def absorb(self, values: Iterable[Value]) -> None:
+        """The values became part of a larger SQL text: not a statement of their own."""
+        for value in values:
+            if isinstance(value, Tmpl):
+                self.absorbed.add(value.origin)
+
+    def finish(self) -> None:
+        """Turn every query-like value into facts, each origin once."""
+        for origin in self.order:
+            states = self.snapshots.get(origin)
+            if not states:
+                if origin in self.absorbed or origin not in self.latest:
+                    continue
+                states = [self.latest[origin]]
+            value = reduce(lambda a, b: a.join(b), states)  # type: ignore[arg-type, return-value]
+            try:
+                self.emit(value)
+            except RecursionError:
+                continue
+            except Exception as exc:  # one value must not cost the file its other facts
+                self.problems.append(Problem(span=getattr(value, "span", None) or value.statement,
+                                             message=f"internal error while analysing this query: {exc}"))
+
+    def emit(self, value: Value) -> None:
+        if not self.emit_queries:
+            return
+        if isinstance(value, Tmpl):
+            rawsql.emit(self, value)
+        elif isinstance(value, Chain):
+            supabase.emit(self, value)
+        elif isinstance(value, Stmt):
+            sqlalchemy.emit(self, value)
+
+    # --- names -------------------------------------------------------------------------
+
+    def lookup(self, name: str) -> tuple[Value, ...]:
+        env = self.env
+        if name in env:
+            return env[name]
+        if env is not self.module_env and name in self.module_env and self.scope.kind != "module":
+            return tuple(v for v in self.module_env[name] if isinstance(v, Tmpl))
+        return ()
+
+    def bind(self, name: str, values: Sequence[Value]) -> None:
+        # `a = aliased(Agent)`: the alias is known by its variable name
+        values = [
+            replace(v, alias=name) if isinstance(v, Entity) and v.alias is None and v.key.startswith("alias:") else v
+            for v in values
+        ]
+        if values:
+            self.env[name] = tuple(values)
+            for value in values:
+                self.created(value)
+        else:
+            self.env.pop(name, None)
+
+    def constant(self, node: cst.BaseExpression) -> str | None:
+        """A string known without running the code: a literal, or a local or
+        module-level name bound to one."""
+        from orgscope.python.names import string_value
+
+        value = string_value(node)
+        if value is not None:
+            return value
+        if isinstance(node, cst.Name):
+            found = self.lookup(node.value)
+            if len(found) == 1 and isinstance(found[0], Tmpl):
+                from orgscope.python.template import plain_text
+
+                text = plain_text(found[0].pieces)
+                if text is not None:
+                    return text
+            if node.value not in self.env:
+                return self.names.constants.get(node.value)
+        return None
+
+    # --- statements ----------------------------------------------------------------
+
+    def run_module(self) -> None:
+        self.env = self.module_env
+        self.run_body(self.module.body, docstring=True)
+        self.flush(self.module_env)
+        self.finish()
+
+    def run_body(self, body: Sequence[cst.CSTNode], docstring: bool = False) -> bool:
+        """Run statements on self.env; False when every path left the body."""
+        for index, statement in enumerate(body):
+            if docstring and index == 0 and _is_docstring(statement):
+                continue
+            try:
+                if not self.run_statement(statement):
+                    return False
+            except RecursionError:
+                self._statement_failed(statement, "statement too deeply nested to analyse")
+            except Exception as exc:
+                self._statement_failed(statement, f"internal error while analysing this statement: {exc}")
+        return True
+
+    def _statement_failed(self, statement: cst.CSTNode, message: str) -> None:
+        if self.mentions_org(statement):
+            self.problems.append(Problem(span=self.span(statement), message=message))
+
+    def run_statement(self, statement: cst.CSTNode) -> bool:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                self.statement = self.span(small)
+                if not self.run_small(small):
+                    return False
+            return True
+        handler = getattr(self, f"run_{type(statement).__name__}", None)
+        if handler is not None:
+            return handler(statement)
+        # Anything else (an unfamiliar compound statement): look at its expressions.
+        self.statement = self.span(statement)
+        for child in statement.children:
+            if isinstance(child, cst.BaseExpression):
+                self.use(self.ev(child))
+        return True
+
+    def run_small(self, small: cst.BaseSmallStatement) -> bool:
+        if isinstance(small, cst.Expr):
+            self.expression_statement(small.value)
+        elif isinstance(small, cst.Assign):
+            self.assign([t.target for t in small.targets], small.value)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign([small.target], small.value)
+        elif isinstance(small, cst.AugAssign):
+            self.aug_assign(small)
+        elif isinstance(small, (cst.Return, cst.Raise)):
+            for child in small.children:
+                if isinstance(child, cst.BaseExpression):
+                    self.use(self.ev(child))
+            return False
+        elif isinstance(small, (cst.Continue, cst.Break)):
+            return False
+        elif isinstance(small, cst.Assert):
+            self.use(self.ev(small.test))
+            guarded = _truthy_name(small.test)
+            if guarded:
+                self.scope.guarded.add(guarded)
+        elif isinstance(small, cst.Del):
+            for name in _target_names(small.target):
+                self.env.pop(name, None)
+        else:
+            for child in small.children:
+                if isinstance(child, cst.BaseExpression):
+                    self.use(self.ev(child))
+        return True
+
+    def expression_statement(self, expr: cst.BaseExpression) -> None:
+        values = self.ev(expr)
+        # Builders that change themselves in place: `q.eq(...)`,
+        # `filters.update(...)`, `rows.append({...})`.
+        root = _call_root(expr)
+        if root is not None and root in self.env:
+            mine = {getattr(v, "origin", None) for v in self.env[root]} - {None}
+            kept = tuple(v for v in values if isinstance(v, (Chain, DictVal, ListVal)) and v.origin in mine)
+            if kept:
+                self.bind(root, kept)
+                self.use(v for v in values if v not in kept)
+                return
+        self.use(values)
+
+    def assign(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
+        if len(targets) == 1 and isinstance(targets[0], cst.Name):
+            operands = rawsql.add_operands(value)
+            name = targets[0].value
+            current = self.env.get(name, ())
+            if (
+                len(operands) > 1
+                and isinstance(operands[0], cst.Name)
+                and operands[0].value == name
+                and current
+                and all(isinstance(v, Tmpl) for v in current)
+            ):
+                self.append_to(name, current, operands[1:])
+                return
+        values = self.ev(value)
+        for target in targets:
+            if isinstance(target, cst.Name):
+                self.bind(target.value, values)
+            elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+                self.use(values)
+                wrappers.set_item(self, target, value)
+            else:
+                self.use(values)
+                for name in _target_names(target):
+                    self.env.pop(name, None)
+                for child in _target_expressions(target):
+                    self.use(self.ev(child))
+        if not targets:
+            self.use(values)
+
+    def aug_assign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.operator, cst.AddAssign) and isinstance(node.target, cst.Name):
+            current = self.env.get(node.target.value, ())
+            if current and all(isinstance(v, Tmpl) for v in current):
+                self.append_to(node.target.value, current, [node.value])
+                return
+        self.use(self.ev(node.value))
+        if isinstance(node.target, cst.Name):
+            self.env.pop(node.target.value, None)
+
+    def append_to(self, name: str, current: tuple[Value, ...], additions: Sequence[cst.BaseExpression]) -> None:
+        """`sql += "..."` (or `sql = sql + "..."`): the same statement, grown."""
+        pieces = tuple(p for addition in additions for p in rawsql.operand_pieces(self, addition))
+        grown = tuple(Tmpl(v.origin, v.pieces + pieces, v.statement) for v in current if isinstance(v, Tmpl))
+        self.bind(name, grown)
+
+    # --- compound statements ----------------------------------------------------------
+
+    def branch(self, body: Sequence[cst.CSTNode] | cst.CSTNode | None, env: Env) -> Env | None:
+        """Run a body on a copy of `env`; None when it always leaves."""
+        saved = self.env
+        self.env = dict(env)
+        try:
+            if body is None:
+                return self.env
+            statements = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else body
+            if isinstance(statements, cst.CSTNode):
+                statements = [statements]
+            return self.env if self.run_body(statements) else None
+        finally:
+            self.env = saved
+
+    def join(self, *envs: Env | None) -> Env | None:
+        live = [e for e in envs if e is not None]
+        if not live:
+            return None
+        result: Env = dict(live[0])
+        for env in live[1:]:
+            for name, values in env.items():
+                result[name] = join_values(result.get(name, ()), values) if name in result else values
+        for name, values in result.items():
+            for value in values:
+                self.created(value)
+        return result
+
+    def _adopt(self, env: Env | None) -> bool:
+        if env is None:
+            return False
+        self.env.clear()
+        self.env.update(env)
+        return True
+
+    def run_If(self, node: cst.If) -> bool:
+        self.statement = self.span(node.test)
+        self.use(self.ev(node.test))
+        name = _truthy_name(node.test)
+        if name is not None and name in self.scope.guarded:
+            # A guard already left when the name was falsy: this branch always runs.
+            return self._adopt(self.branch(node.body, self.env))
+        before = dict(self.env)
+        taken = self.branch(node.body, before)
+        if node.orelse is None:
+            other = before
+        elif isinstance(node.orelse, cst.If):
+            saved = self.env
+            self.env = dict(before)
+            try:
+                other = self.env if self.run_If(node.orelse) else None
+            finally:
+                self.env = saved
+        else:
+            other = self.branch(node.orelse.body, before)
+        guarded = _falsy_name(node.test)
+        if guarded is not None and taken is None:
+            self.scope.guarded.add(guarded)
+        return self._adopt(self.join(taken, other))
+
+    def _loop(self, node: cst.For | cst.While, head: Iterable[cst.BaseExpression]) -> bool:
+        for expr in head:
+            self.use(self.ev(expr))
+        if isinstance(node, cst.For):
+            for name in _target_names(node.target):
+                self.env.pop(name, None)
+        before = dict(self.env)
+        after_body = self.branch(node.body, before)
+        merged = self.join(before, after_body)
+        if node.orelse is not None and merged is not None:
+            merged = self.join(self.branch(node.orelse.body, merged))
+        return self._adopt(merged) or True  # a loop may run zero times: never "always leaves"
+
+    def run_For(self, node: cst.For) -> bool:
+        self.statement = self.span(node.iter)
+        return self._loop(node, [node.iter])
+
+    def run_While(self, node: cst.While) -> bool:
+        self.statement = self.span(node.test)
+        return self._loop(node, [node.test])
+
+    def run_Try(self, node: cst.Try | cst.TryStar) -> bool:
+        before = dict(self.env)
+        body_end = self.branch(node.body, before)
+        handler_start = self.join(before, body_end) or before
+        ends = [self.branch(node.orelse.body, body_end) if node.orelse is not None and body_end is not None else body_end]
+        for handler in node.handlers:
+            start = dict(handler_start)
+            if handler.name is not None:
+                for name in _target_names(handler.name.name):
+                    start.pop(name, None)
+            ends.append(self.branch(handler.body, start))
+        merged = self.join(*ends)
+        if node.finalbody is not None:
+            after = self.branch(node.finalbody.body, merged if merged is not None else handler_start)
+            if merged is not None:
+                merged = after
+        return self._adopt(merged)
+
+    run_TryStar = run_Try
+
+    def run_With(self, node: cst.With) -> bool:
+        for item in node.items:
+            self.statement = self.span(item)
+            self.use(self.ev(item.item))
+            if item.asname is not None:
+                for name in _target_names(item.asname.name):
+                    self.env.pop(name, None)
+        return self._adopt(self.branch(node.body, self.env))
+
+    def run_Match(self, node: cst.Match) -> bool:
+        self.statement = self.span(node.subject)
+        self.use(self.ev(node.subject))
+        before = dict(self.env)
+        ends = [self.branch(case.body, before) for case in node.cases]
+        irrefutable = any(
+            isinstance(case.pattern, cst.MatchAs) and case.pattern.pattern is None and case.guard is None
+            for case in node.cases
+        )
+        if not irrefutable:
+            ends.append(before)
+        return self._adopt(self.join(*ends))
+
+    def run_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for decorator in node.decorators:
+            self.statement = self.span(decorator)
+            self.use(self.ev(decorator.decorator))
+        for param in _parameters(node.params):
+            if param.default is not None:
+                self.statement = self.span(param)
+                self.use(self.ev(param.default))
+        self.nested(node, "function")
+        self.env.pop(node.name.value, None)
+        return True
+
+    def run_ClassDef(self, node: cst.ClassDef) -> bool:
+        for decorator in node.decorators:
+            self.use(self.ev(decorator.decorator))
+        self.statement = self.span(node.name)
+        for arg in node.bases:
+            self.use(self.ev(arg.value))
+        self.nested(node, "class")
+        self.env.pop(node.name.value, None)
+        return True
+
+    def nested(self, node: cst.FunctionDef | cst.ClassDef, kind: str) -> None:
+        saved_env, saved_scope, saved_statement = self.env, self.scope, self.statement
+        self.env = {}
+        self.scope = Scope(saved_scope, kind)
+        try:
+            body = node.body.body if isinstance(node.body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+            self.run_body(body, docstring=True)
+            self.flush(self.env)
+        finally:
+            self.env, self.scope, self.statement = saved_env, saved_scope, saved_statement
+
+    def flush(self, env: Env) -> None:
+        """The scope ends: what was built and never used is emitted as it stands."""
+        for values in env.values():
+            for value in values:
+                if isinstance(value, QUERY_VALUES) and value.origin not in self.snapshots:
+                    if not (isinstance(value, Tmpl) and value.origin in self.absorbed):
+                        self.use([value])
+
+    # --- expressions --------------------------------------------------------------------
+
+    def ev(self, node: cst.CSTNode) -> tuple[Value, ...]:
+        """What an expression evaluates to, as far as orgscope cares."""
+        method = getattr(self, f"ev_{type(node).__name__}", None)
+        if method is not None:
+            return method(node)
+        return self.ev_children(node)
+
+    def ev_children(self, node: cst.CSTNode) -> tuple[Value, ...]:
+        for child in node.children:
+            if isinstance(child, (cst.BaseExpression, cst.Arg, cst.BaseElement, cst.BaseDictElement,
+                                  cst.CompFor, cst.CompIf, cst.Index, cst.Slice, cst.SubscriptElement,
+                                  cst.FormattedStringExpression, cst.Parameters, cst.Param)):
+                self.use(self.ev(child))
+        return ()
+
+    def ev_Arg(self, node: cst.Arg) -> tuple[Value, ...]:
+        return self.ev(node.value)
+
+    def ev_Name(self, node: cst.Name) -> tuple[Value, ...]:
+        found = self.lookup(node.value)
+        if found:
+            return found
+        entity = sqlalchemy.entity_of(self, node)
+        return (entity,) if entity is not None else ()
+
+    def ev_Attribute(self, node: cst.Attribute) -> tuple[Value, ...]:
+        result = sqlalchemy.attribute(self, node)
+        if result is not None:
+            return result
+        base = self.ev(node.value)
+        result = supabase.attribute(self, node, base)
+        if result is not None:
+            return result
+        self.use(base)
+        return ()
+
+    def ev_SimpleString(self, node: cst.CSTNode) -> tuple[Value, ...]:
+        return (self.created(rawsql.literal(self, node)),)
+
+    ev_ConcatenatedString = ev_SimpleString
+    ev_FormattedString = ev_SimpleString
+
+    def ev_BinaryOperation(self, node: cst.BinaryOperation) -> tuple[Value, ...]:
+        result = rawsql.binary(self, node)
+        if result is not None:
+            return (self.created(result),)
+        return self.ev_children(node)
+
+    def ev_Await(self, node: cst.Await) -> tuple[Value, ...]:
+        return self.ev(node.expression)
+
+    def ev_NamedExpr(self, node: cst.NamedExpr) -> tuple[Value, ...]:
+        values = self.ev(node.value)
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, values)
+        return values
+
+    def ev_IfExp(self, node: cst.IfExp) -> tuple[Value, ...]:
+        self.use(self.ev(node.test))
+        return join_values(self.ev(node.body), self.ev(node.orelse))
+
+    def ev_Dict(self, node: cst.Dict) -> tuple[Value, ...]:
+        return (wrappers.dict_literal(self, node),)
+
+    def ev_List(self, node: cst.List | cst.Tuple) -> tuple[Value, ...]:
+        items: list[DictVal] = []
+        opaque = False
+        for element in node.elements:
+            values = self.ev(element.value)
+            dicts = [v for v in values if isinstance(v, DictVal)]
+            if len(dicts) == 1 and isinstance(element, cst.Element):
+                items.append(dicts[0])
+            else:
+                opaque = True
+                self.use(values)
+        if items:
+            return (ListVal(self.new_origin(), tuple(items), opaque),)
+        return ()
+
+    ev_Tuple = ev_List
+
+    def ev_Call(self, node: cst.Call) -> tuple[Value, ...]:
+        found = wrappers.call(self, node)
+        if found is not None:
+            return found
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            special = sqlalchemy.attribute_call(self, node, method)
+            if special is not None:
+                return special
+            receiver = self.ev(func.value)
+            results: list[Value] = []
+            handled = False
+            for value in receiver:
+                outcome = self.method(value, method, node)
+                if outcome is None:
+                    self.use([value])
+                else:
+                    handled = True
+                    results.extend(outcome)
+            if handled:
+                return tuple(self.created(v) for v in results)
+            special = supabase.table_call(self, node, method)
+            if special is not None:
+                return special
+        else:
+            special = sqlalchemy.name_call(self, node)
+            if special is not None:
+                return special
+            self.use(self.ev(func))
+        for arg in node.args:
+            self.use(self.ev(arg.value))
+        return ()
+
+    def method(self, value: Value, method: str, node: cst.Call) -> tuple[Value, ...] | None:
+        """A method called on a known value; None when the value does not take it."""
+        if isinstance(value, Tmpl):
+            return rawsql.method(self, value, method, node)
+        if isinstance(value, (Chain,)) or type(value).__name__ == "Handle":
+            return supabase.method(self, value, method, node)
+        if isinstance(value, Stmt) or type(value).__name__ == "Entity":
+            return sqlalchemy.method(self, value, method, node)
+        if isinstance(value, (DictVal, ListVal)):
+            return wrappers.method(self, value, method, node)
+        return None
+
+    def ev_args(self, node: cst.Call) -> list[tuple[cst.Arg, tuple[Value, ...]]]:
+        return [(arg, self.ev(arg.value)) for arg in node.args]
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _truthy_name(test: cst.BaseExpression) -> str | None:
+    """`x`, `x is not None`, `x != None`: the name whose truth the test checks."""
+    if isinstance(test, cst.Name):
+        return test.value
+    if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
+            if isinstance(target.operator, (cst.IsNot, cst.NotEqual)):
+                return test.left.value
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _truthy_name(test.left) or _truthy_name(test.right)
+    return None
+
+
+def _falsy_name(test: cst.BaseExpression) -> str | None:
+    """`not x`, `x is None`, `x == None`, `not x or ...`: a guard on x."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _truthy_name(test.expression)
+    if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
+            if isinstance(target.operator, (cst.Is, cst.Equal)):
+                return test.left.value
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _falsy_name(test.left) or _falsy_name(test.right)
+    return None
+
+
+def _call_root(expr: cst.BaseExpression) -> str | None:
+    """`q` in `q.eq(...).neq(...)` (an expression statement on a local)."""
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if not isinstance(expr, cst.Call):
+        return None
+    while isinstance(expr, (cst.Call, cst.Attribute)):
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+def _target_names(target: cst.CSTNode) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names: list[str] = []
+        for element in target.elements:
+            names.extend(_target_names(element.value))
+        return names
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+def _target_expressions(target: cst.CSTNode) -> list[cst.BaseExpression]:
+    """Expressions evaluated by an assignment target (`a[f(x)] = ...`)."""
+    if isinstance(target, cst.Subscript):
+        return [target.value] + [e.slice for e in target.slice]  # type: ignore[misc]
+    if isinstance(target, cst.Attribute):
+        return [target.value]
+    return []
+
+
+def _parameters(params: cst.Parameters) -> list[cst.Param]:
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    return out
+
+
+__all__ = ["Walker", "dotted"]
