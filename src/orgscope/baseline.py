@@ -49,14 +49,15 @@ class Baseline:
     entries: tuple[BaselineEntry, ...]
 
     def apply(
-        self, findings: list[Finding], checked_paths: set[str], enabled_codes: set[str]
+        self, findings: list[Finding], checked_paths: set[str], enabled_codes: set[str], root: Path | None = None
     ) -> tuple[list[Finding], int]:
         """The findings the baseline does not record, and the number of its
         entries that match no finding.
 
         Only entries this run could have matched count as unmatched: their
-        rule is enabled and their file was checked. A run over the staged
-        files alone, or with --select, does not call the rest fixed.
+        rule is enabled and their file was checked, or the file is gone from
+        `root`. A run over the staged files alone, or with --select, does not
+        call the rest fixed.
         """
         recorded = {entry.fingerprint for entry in self.entries}
         kept = [f for f in findings if f.fingerprint not in recorded]
@@ -64,9 +65,18 @@ class Baseline:
         unmatched = {
             entry.fingerprint
             for entry in self.entries
-            if entry.fingerprint not in found and entry.code in enabled_codes and entry.path in checked_paths
+            if entry.fingerprint not in found
+            and entry.code in enabled_codes
+            and (entry.path in checked_paths or (root is not None and _gone(root, entry.path)))
         }
         return kept, len(unmatched)
+
+
+def _gone(root: Path, rel: str) -> bool:
+    try:
+        return not (root / rel).exists()
+    except (OSError, ValueError):  # a path the file system cannot even look up
+        return False
 
 
 def render_baseline(findings: Iterable[Finding]) -> str:

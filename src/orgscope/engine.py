@@ -109,7 +109,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     suppress.assign_fingerprints(findings)
     baseline_unmatched = 0
     if baseline is not None:
-        findings, baseline_unmatched = baseline.apply(findings, target_paths, enabled)
+        findings, baseline_unmatched = baseline.apply(findings, target_paths, enabled, config.root)
     if options.only_lines is not None:
         findings = _changed_only(findings, options, all_facts)
     for facts in all_facts.values():
