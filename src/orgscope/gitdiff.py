@@ -28,7 +28,8 @@ _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v
 class DiffResult:
     """Changed line numbers per path (relative to the config root, with '/').
 
-    A deleted file is in `deleted` and maps to an empty set; an untracked file
+    A deleted file, or the old path of a moved one, is in `deleted` and maps
+    to an empty set, as does a file moved without edits; an untracked file
     maps to every one of its lines.
     """
 
@@ -83,6 +84,17 @@ def _parse_patch(patch: str, top: Path, root: Path, result: DiffResult) -> None:
     for line in patch.splitlines():
         if line.startswith("diff --git "):
             old_path, current = None, None
+        elif line.startswith("rename from "):
+            # A moved file no longer exists at its old path (a renamed
+            # migration may also replay in another order).
+            rel = _relative(top / _patch_path(line[len("rename from "):], ""), root)
+            if rel is not None:
+                result.deleted.add(rel)
+                result.lines.setdefault(rel, set())
+        elif line.startswith("rename to "):
+            rel = _relative(top / _patch_path(line[len("rename to "):], ""), root)
+            if rel is not None:
+                result.lines.setdefault(rel, set())
         elif line.startswith("--- "):
             old_path = _patch_path(line[4:], "a/")
         elif line.startswith("+++ "):
