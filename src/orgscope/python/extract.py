@@ -10,6 +10,7 @@ note otherwise.
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -61,7 +62,18 @@ def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
 def _unparsable(path: str, text: str, ctx: "ExtractContext", exc: cst.ParserSyntaxError) -> FileFacts:
     message = str(exc.message).strip().splitlines()
     reason = message[0] if message else "syntax error"
-    return _failed(path, text, ctx, f"cannot parse Python: {reason}", exc.raw_line, exc.raw_column + 1, syntax=True)
+    line, column = exc.raw_line, exc.raw_column + 1
+    # CPython's own parser (parsing only, nothing is run) usually points closer
+    # to the mistake than libcst's error recovery does.
+    try:
+        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        if error.lineno:
+            line, column = error.lineno, max(error.offset or 1, 1)
+            reason = error.msg or reason
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return _failed(path, text, ctx, f"cannot parse Python: {reason}", line, column, syntax=True)
 
 
 def _failed(

@@ -62,6 +62,7 @@ class Walker:
         self.statement: Span = Span(1, 1, 1, 2)
         self.scope = Scope(None, "module")
         self.module_env: Env = {}
+        self.env: Env = self.module_env
 
     # --- positions -------------------------------------------------------------
 
