@@ -109,14 +109,26 @@ def test_primary_key_and_unique_constraints_create_indexes():
         );
     """
     [event] = events_of(sql)
-    indexes = {index.name: index for index in event.indexes}
-    assert set(indexes) == {"campaigns_pkey", "campaigns_slug_key", "campaigns_clerk_org_id_name_key",
-                            "campaigns_org_slug"}
-    assert indexes["campaigns_pkey"].columns == ["id"]  # the implicit PK index leads with id
-    assert covered(sql, indexes["campaigns_pkey"].span) == "id"
-    assert indexes["campaigns_clerk_org_id_name_key"].columns == ["clerk_org_id", "name"]
-    assert covered(sql, indexes["campaigns_org_slug"].span) == "campaigns_org_slug"
+    # Unnamed constraints are named by the replay, the way PostgreSQL does.
+    assert [(i.name, i.kind, i.columns) for i in event.indexes] == [
+        (None, "primary", ["id"]),  # the implicit PK index leads with id
+        (None, "unique", ["slug"]),
+        (None, "unique", ["clerk_org_id", "name"]),
+        ("campaigns_org_slug", "unique", ["clerk_org_id", "slug"]),
+    ]
+    primary, slug, _, named = event.indexes
+    assert covered(sql, primary.span) == "id" and covered(sql, slug.span) == "slug"
+    assert covered(sql, named.span) == "campaigns_org_slug"
     assert all(index.unique and not index.partial for index in event.indexes)
+
+
+def test_create_table_keeps_one_index_for_identical_constraints_and_the_primary_key_first():
+    [event] = events_of("CREATE TABLE voices (clerk_org_id text UNIQUE, id uuid, CONSTRAINT org_u UNIQUE "
+                        "(clerk_org_id), CONSTRAINT voices_pk PRIMARY KEY (id), UNIQUE (id));")
+    assert [(i.name, i.kind, i.columns) for i in event.indexes] == [
+        ("voices_pk", "primary", ["id"]),
+        ("org_u", "unique", ["clerk_org_id"]),
+    ]
 
 
 def test_named_inline_and_table_primary_key():
@@ -187,9 +199,9 @@ def test_create_table_that_sqlglot_rejects_is_read_element_by_element():
     [event] = events_of(sql)
     assert event.columns == {"id": "UUID", "clerk_org_id": "TEXT", "name": "VARCHAR(20)"}
     assert covered(sql, event.column_spans["clerk_org_id"]) == "clerk_org_id"
-    assert [(i.name, i.columns) for i in event.indexes] == [
-        ("agents_pkey", ["id"]),
-        ("agents_org_name", ["clerk_org_id", "name"]),
+    assert [(i.name, i.kind, i.columns) for i in event.indexes] == [
+        (None, "primary", ["id"]),
+        ("agents_org_name", "unique", ["clerk_org_id", "name"]),
     ]
 
 
@@ -224,8 +236,8 @@ def test_add_column_with_inline_unique_creates_its_index():
     add, index = events_of("ALTER TABLE agents ADD COLUMN clerk_org_id text NOT NULL UNIQUE;")
     assert isinstance(add, AddColumn)
     assert isinstance(index, CreateIndex)
-    assert (index.index.name, index.index.columns, index.index.unique) == (
-        "agents_clerk_org_id_key", ["clerk_org_id"], True)
+    assert (index.index.name, index.index.kind, index.index.columns, index.index.unique) == (
+        None, "unique", ["clerk_org_id"], True)
 
 
 def test_alter_column_type_using_keeps_only_the_type():
@@ -256,7 +268,8 @@ def test_add_constraint_unique_and_primary_key():
     assert (named.index.name, named.index.table, named.index.columns) == (
         "webhook_org_url", "webhook_endpoints", ["clerk_org_id", "url"])
     assert covered(sql, named.index.span) == "webhook_org_url"
-    assert (unnamed.index.name, unnamed.index.columns) == ("contacts_pkey", ["clerk_org_id", "id"])
+    assert (unnamed.index.name, unnamed.index.kind, unnamed.index.columns) == (
+        None, "primary", ["clerk_org_id", "id"])
     assert covered(sql, unnamed.index.span) == "contacts"
 
 
@@ -348,6 +361,36 @@ def test_unnamed_index_points_at_its_table():
 def test_index_keys_columns_and_expressions(keys, columns):
     [event] = events_of(f"CREATE INDEX i ON agents ({keys});")
     assert event.index.columns == columns
+
+
+@pytest.mark.parametrize(
+    "keys, key_names",
+    [
+        ("clerk_org_id, clerk_org_id DESC", ["clerk_org_id", "clerk_org_id"]),
+        ("lower(name)", ["lower"]),
+        ("public.f(name)", ["f"]),
+        ("(lower(name))", ["lower"]),
+        ("(name || 'x')", ["expr"]),
+        ("(lower(name) || 'x')", ["expr"]),
+        ("((name))", ["name"]),
+        ("(name::text)", ["name"]),
+        ("((name || 'x')::varchar)", ["varchar"]),
+        ("(CASE WHEN a THEN 1 END)", ["case"]),
+        ("coalesce(a, b), name text_pattern_ops", ["coalesce", "name"]),
+    ],
+)
+@pytest.mark.parametrize("only", ["", "ONLY "])
+def test_index_key_names_for_unnamed_indexes(keys, key_names, only):
+    # What PostgreSQL names an unnamed index after; the same from tokens (ON ONLY).
+    [event] = events_of(f"CREATE INDEX ON {only}agents ({keys});")
+    assert event.index.key_names == key_names
+
+
+@pytest.mark.parametrize("only", ["", "ONLY "])
+def test_index_records_every_column_it_depends_on(only):
+    [event] = events_of(f"CREATE INDEX i ON {only}agents (clerk_org_id, lower(name), (a || b::text)) "
+                        "INCLUDE (status) WHERE deleted_at IS NULL AND kind = 'x';")
+    assert set(event.index.uses) == {"clerk_org_id", "name", "a", "b", "status", "deleted_at", "kind"}
 
 
 @pytest.mark.parametrize("only", ["ONLY ", ""])
@@ -548,6 +591,7 @@ def test_normalise_type(written, normalised):
 
 
 def test_constraint_index_names_follow_postgres():
+    # The names the Alembic front end gives constraints it reads.
     assert constraint_index_name("agents", ["id"], primary=True) == "agents_pkey"
     assert constraint_index_name("agents", ["clerk_org_id", "name"], primary=False) == \
         "agents_clerk_org_id_name_key"

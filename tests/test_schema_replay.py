@@ -216,9 +216,37 @@ def test_unnamed_indexes_get_postgres_names_that_drop_index_finds():
         CREATE INDEX ON agents (clerk_org_id);
         CREATE INDEX ON agents (clerk_org_id);
         CREATE INDEX ON agents (lower(clerk_org_id));
+        CREATE INDEX ON agents ((clerk_org_id || 'x'), clerk_org_id, clerk_org_id);
         DROP INDEX agents_clerk_org_id_idx;
     """})
-    assert set(schema.table("agents").indexes) == {"agents_clerk_org_id_idx1", "agents_expr_idx"}
+    assert set(schema.table("agents").indexes) == {
+        "agents_clerk_org_id_idx1", "agents_lower_idx", "agents_expr_clerk_org_id_clerk_org_id1_idx"}
+
+
+def test_unnamed_constraints_get_postgres_names_numbered_when_taken():
+    schema = replay_sql({"m/1.sql": """\
+        CREATE TABLE calls (id uuid PRIMARY KEY, clerk_org_id text UNIQUE);
+        ALTER TABLE calls RENAME TO calls_old;
+        CREATE TABLE calls (id uuid PRIMARY KEY, clerk_org_id text UNIQUE);
+        ALTER TABLE calls ADD UNIQUE (clerk_org_id);
+    """})
+    # calls_old keeps calls_pkey and calls_clerk_org_id_key.
+    assert set(schema.table("calls_old").indexes) == {"calls_pkey", "calls_clerk_org_id_key"}
+    assert set(schema.table("calls").indexes) == {"calls_pkey1", "calls_clerk_org_id_key1", "calls_clerk_org_id_key2"}
+
+
+def test_generated_names_avoid_table_names_too():
+    schema = replay_sql({"m/1.sql": "CREATE TABLE agents_pkey (id int);\n"
+                                    "CREATE TABLE agents (id uuid PRIMARY KEY);"})
+    assert list(schema.table("agents").indexes) == ["agents_pkey1"]
+
+
+def test_long_generated_names_are_cut_like_postgres():
+    table = "t" * 40
+    schema = replay_sql({"m/1.sql": f"CREATE TABLE {table} ({'c' * 40} text);\n"
+                                    f"CREATE INDEX ON {table} ({'c' * 40});"})
+    [name] = schema.table(table).indexes
+    assert name == "t" * 29 + "_" + "c" * 29 + "_idx" and len(name) == 63
 
 
 def test_rename_table_moves_columns_and_indexes():
@@ -250,6 +278,23 @@ def test_rename_column_renames_it_inside_indexes():
     assert calls.indexes["idx_calls_org"].columns == ["clerk_org_id", "started_at"]
     assert str(calls.column_added_at["clerk_org_id"]) == "m/1.sql:3"
     assert str(calls.column_dropped_at["org_id"]) == "m/1.sql:3"
+
+
+def test_drop_column_drops_indexes_that_use_it_in_an_expression_include_or_where():
+    schema = replay_sql({"m/1.sql": """\
+        CREATE TABLE agents (id uuid, clerk_org_id text, name text, status text, deleted_at date);
+        CREATE INDEX idx_expr ON agents (clerk_org_id, lower(name));
+        CREATE INDEX idx_include ON ONLY agents (clerk_org_id) INCLUDE (status);
+        CREATE INDEX idx_where ON agents (clerk_org_id, id) WHERE deleted_at IS NULL;
+        CREATE INDEX idx_plain ON agents (clerk_org_id);
+        ALTER TABLE agents DROP COLUMN name;
+        ALTER TABLE agents DROP COLUMN status;
+        ALTER TABLE agents RENAME COLUMN deleted_at TO removed_at;
+        ALTER TABLE agents DROP COLUMN removed_at;
+    """})
+    assert list(schema.table("agents").indexes) == ["idx_plain"]
+    assert [(i.name, i.dropped_at.span.line) for i in schema.table("agents").dropped_indexes] == [
+        ("idx_expr", 6), ("idx_include", 7), ("idx_where", 9)]
 
 
 def test_drop_column_drops_every_index_that_uses_it():

@@ -49,6 +49,7 @@ from orgscope.model import TenancyModel
 from orgscope.sql.ddl import normalise_type, pg_object_name
 
 TableKey = tuple[str | None, str]  # (schema, table); schema None = public
+_MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
 
 
 # --- ordering ----------------------------------------------------------------
@@ -152,6 +153,9 @@ class IndexState:
     created_at: Where
     dropped_at: Where | None = None
     renamed_at: Where | None = None
+    # Every column the index depends on: its keys, the columns their
+    # expressions use, INCLUDE and WHERE columns. DROP COLUMN of any drops it.
+    uses: set[str] = field(default_factory=set)
 
     @property
     def leading_column(self) -> str | None:
@@ -303,7 +307,7 @@ class Schema:
             state.column_added_at[column] = where
             state.column_typed_at[column] = where
         for index in event.indexes:
-            self._add_index(path, index, state)
+            self._add_index(path, index, state, constraint=True)
 
     def _add_column(self, path: str, event: AddColumn) -> None:
         state = self._state_for_change(event.table, event.schema)
@@ -324,7 +328,7 @@ class Schema:
         state.column_added_at.pop(event.column, None)
         state.column_typed_at.pop(event.column, None)
         state.column_dropped_at[event.column] = where
-        for index in [i for i in state.indexes.values() if event.column in i.columns]:
+        for index in [i for i in state.indexes.values() if event.column in i.uses]:
             self._drop_index(state, index, where)
 
     def _rename_column(self, path: str, event: RenameColumn) -> None:
@@ -343,6 +347,8 @@ class Schema:
         state.column_dropped_at[event.old] = where
         for index in state.indexes.values():
             index.columns = [event.new if c == event.old else c for c in index.columns]
+            if event.old in index.uses:
+                index.uses = (index.uses - {event.old}) | {event.new}
 
     def _alter_column_type(self, path: str, event: AlterColumnType) -> None:
         state = self._state_for_change(event.table, event.schema)
@@ -390,11 +396,11 @@ class Schema:
         if state is not None:
             self._add_index(path, event.index, state)
 
-    def _add_index(self, path: str, index: IndexDef, state: TableState) -> None:
+    def _add_index(self, path: str, index: IndexDef, state: TableState, constraint: bool = False) -> None:
         name = index.name
         if name is None:
-            name = self._generated_index_name(state, index.columns)
-        elif (state.schema, name) in self._index_owner:
+            name = self._generated_index_name(state, index, constraint)
+        elif self._name_taken(state.schema, name):
             if not index.if_not_exists:
                 self.warnings.append(f"{path}:{index.span.line}: index {name} already exists; "
                                      "PostgreSQL would reject this statement, the replay ignores it")
@@ -407,19 +413,29 @@ class Schema:
             unique=index.unique,
             partial=index.partial,
             created_at=Where(path, index.span),
+            uses=set(getattr(index, "uses", None) or ()) | {c for c in index.columns if c is not None},
         )
         self._index_owner[(state.schema, name)] = _key(state.name, state.schema)
 
-    def _generated_index_name(self, state: TableState, columns: list[str | None]) -> str:
-        """PostgreSQL's name for an unnamed index: table_col_col_idx, then idx1,
-        idx2 ... An expression key counts as `expr`; PostgreSQL would use the
-        function's name (`agents_lower_idx`), which the events do not keep."""
-        middle = "_".join(c if c is not None else "expr" for c in columns)
+    def _name_taken(self, schema: str | None, name: str) -> bool:
+        # Indexes and tables share one namespace per schema.
+        return (schema, name) in self._index_owner or (schema, name) in self._tables
+
+    def _generated_index_name(self, state: TableState, index: IndexDef, constraint: bool) -> str:
+        """The name PostgreSQL makes up for an unnamed index (ChooseIndexName):
+        `<table>_pkey` for a primary key, `<table>_<keys>_key` for a UNIQUE
+        constraint, `<table>_<keys>_idx` otherwise, numbered 1, 2 ... while the
+        name is taken."""
+        kind = getattr(index, "kind", None) or ("unique" if constraint else "index")
+        if kind == "primary":
+            middle, label = "", "pkey"
+        else:
+            key_names = getattr(index, "key_names", None) or [c if c is not None else "expr" for c in index.columns]
+            middle, label = _index_name_addition(_distinct_key_names(key_names)), ("key" if kind == "unique" else "idx")
         attempt = 0
         while True:
-            label = "idx" if attempt == 0 else f"idx{attempt}"
-            name = pg_object_name(state.name, middle, label)
-            if (state.schema, name) not in self._index_owner:
+            name = pg_object_name(state.name, middle, label if attempt == 0 else f"{label}{attempt}")
+            if not self._name_taken(state.schema, name):
                 return name
             attempt += 1
 
@@ -467,6 +483,32 @@ _APPLY = {
     DropIndex: Schema._drop_index_event,
     RenameIndex: Schema._rename_index,
 }
+
+
+def _distinct_key_names(names: list[str]) -> list[str]:
+    """PostgreSQL's ChooseIndexColumnNames: a repeated key name gets 1, 2 ..."""
+    result: list[str] = []
+    for original in names:
+        current, number = original, 1
+        while current in result:
+            suffix = str(number)
+            current = original[:_MAX_IDENTIFIER - len(suffix)] + suffix
+            number += 1
+        result.append(current)
+    return result
+
+
+def _index_name_addition(names: list[str]) -> str:
+    """PostgreSQL's ChooseIndexNameAddition: the key names joined by `_`,
+    cut once the result reaches the identifier limit."""
+    joined = ""
+    for name in names:
+        if joined:
+            joined += "_"
+        joined += name[:_MAX_IDENTIFIER]
+        if len(joined) > _MAX_IDENTIFIER:
+            break
+    return joined
 
 
 def _split_index_name(name: str) -> tuple[str | None, str]:

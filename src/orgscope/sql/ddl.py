@@ -84,6 +84,16 @@ _NO_EFFECT_ACTIONS = frozenset(
 )
 # Words that open a table constraint (rather than a column) in CREATE TABLE.
 _TABLE_CONSTRAINT_STARTS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"})
+# Words of expression and index syntax that are never column names there
+# (many column names, such as name, type or date, are keywords to the tokenizer).
+_SYNTAX_WORDS = frozenset(
+    {
+        "AND", "OR", "NOT", "IS", "NULL", "TRUE", "FALSE", "IN", "LIKE", "ILIKE", "SIMILAR", "TO", "ESCAPE",
+        "BETWEEN", "SYMMETRIC", "CASE", "WHEN", "THEN", "ELSE", "END", "ASC", "DESC", "NULLS", "FIRST", "LAST",
+        "COLLATE", "WHERE", "INCLUDE", "WITH", "TABLESPACE", "DISTINCT", "FROM", "ANY", "ALL", "SOME",
+        "ARRAY", "CAST", "AS", "EXISTS", "UNKNOWN", "INTERVAL", "AT", "TIME", "ZONE", "OPERATOR",
+    }
+)
 # After these PL/pgSQL words a DO body may hold a DDL statement.
 _PLPGSQL_LEADS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP", "DECLARE"})
 
@@ -169,6 +179,18 @@ def pg_object_name(name1: str, name2: str, label: str) -> str:
 @lru_cache(maxsize=1)
 def _bundled_model() -> TenancyModel:
     return load_pack(default_pack_path())
+
+
+@dataclass(slots=True)
+class IndexDefinition(IndexDef):
+    """An IndexDef read from SQL, with what the replay needs to follow
+    PostgreSQL exactly: the label of the name PostgreSQL makes up for an
+    unnamed index, the name of each key in it, and every column the index
+    depends on (a DROP COLUMN of any of them drops the index)."""
+
+    kind: str = "index"  # index | unique (constraint) | primary (key constraint)
+    key_names: list[str] | None = None  # `lower(name)` is "lower", `(a || b)` is "expr"
+    uses: list[str] | None = None  # columns of the keys, their expressions, INCLUDE and WHERE
 
 
 # --- tokens ------------------------------------------------------------------
@@ -493,6 +515,7 @@ class _Reader:
                             if_not_exists=bool(create.args.get("exists")))
         for element in elements:
             self._table_element(tree, element, event)
+        event.indexes = _merge_constraint_indexes(event.indexes)
         self.events.append(event)
 
     def _table_element(self, tree: _Tree, element: exp.Expression, event: CreateTable) -> None:
@@ -526,16 +549,16 @@ class _Reader:
             if not primary and not isinstance(kind, exp.UniqueColumnConstraint):
                 continue
             named = constraint.this if isinstance(constraint.this, exp.Identifier) else None
-            index_name = _ident_name(named) if named is not None else constraint_index_name(table, [name], primary)
-            indexes.append(IndexDef(
-                name=index_name, table=table, columns=[name],
+            indexes.append(IndexDefinition(
+                name=_ident_name(named) if named is not None else None, table=table, columns=[name],
                 span=self.node_span(tree, named) if named is not None else span,
-                unique=True, schema=schema,
+                unique=True, schema=schema, kind="primary" if primary else "unique",
+                key_names=[name], uses=[name],
             ))
         return name, type_, span, indexes
 
     def _constraint_index(self, tree: _Tree, node: exp.Expression, table: str, schema: str | None,
-                          fallback_span: Span) -> IndexDef | None:
+                          fallback_span: Span) -> IndexDefinition | None:
         """The index a table-level PRIMARY KEY / UNIQUE constraint creates."""
         name_node = None
         if isinstance(node, exp.Constraint):
@@ -553,9 +576,17 @@ class _Reader:
         columns = [_ident_name(i) if isinstance(i, exp.Identifier) else _column_name(i) for i in idents]
         if not columns or any(c is None for c in columns):
             return None
-        name = _ident_name(name_node) if name_node is not None else constraint_index_name(table, columns, primary)
-        span = self.node_span(tree, name_node) if name_node is not None else fallback_span
-        return IndexDef(name=name, table=table, columns=list(columns), span=span, unique=True, schema=schema)
+        keys = [c for c in columns if c is not None]
+        include = node.args.get("include")
+        included = [_ident_name(i) for i in (include.args.get("include") or [])
+                    if isinstance(i, exp.Identifier)] if isinstance(include, exp.IndexParameters) else []
+        return IndexDefinition(
+            name=_ident_name(name_node) if name_node is not None else None,
+            table=table, columns=list(keys),
+            span=self.node_span(tree, name_node) if name_node is not None else fallback_span,
+            unique=True, schema=schema, kind="primary" if primary else "unique",
+            key_names=list(keys), uses=keys + included,
+        )
 
     def _type_after(self, name_index: int | None, kind: exp.Expression | None) -> str:
         """The type written after a column name, up to its constraints."""
@@ -627,6 +658,7 @@ class _Reader:
                 name = _ident(element[0])
                 event.columns[name] = normalise_type(self._type_tokens(index + 1))
                 event.column_spans[name] = self.span(element[0])
+        event.indexes = _merge_constraint_indexes(event.indexes)
         self.events.append(event)
 
     # CREATE INDEX
@@ -642,7 +674,7 @@ class _Reader:
         else:
             self.events.append(CreateIndex(index))
 
-    def _index_from_tree(self, tree: _Tree) -> IndexDef | None:
+    def _index_from_tree(self, tree: _Tree) -> IndexDefinition | None:
         create = tree.expr
         index = create.this
         table_node = index.args.get("table")
@@ -651,10 +683,24 @@ class _Reader:
             return None
         schema, table = _table_name(table_node)
         name_node = index.this if isinstance(index.this, exp.Identifier) else None
-        columns = [_key_column(key) for key in params.args.get("columns") or []]
+        keys = params.args.get("columns") or []
+        columns = [_key_column(key) for key in keys]
         if not columns:
             return None
-        return IndexDef(
+        uses = {_ident_name(c.this) for key in keys for c in key.find_all(exp.Column)
+                if isinstance(c.this, exp.Identifier)}
+        for part in (params.args.get("include") or []) + [params.args.get("where")]:
+            if isinstance(part, exp.Identifier):
+                uses.add(_ident_name(part))
+            elif isinstance(part, exp.Expression):
+                uses.update(_ident_name(c.this) for c in part.find_all(exp.Column) if isinstance(c.this, exp.Identifier))
+        key_names = None
+        table_token = self.token_at(tree, table_node.this) if isinstance(table_node.this, exp.Identifier) else None
+        if table_token is not None:
+            key_groups = self._key_groups(table_token + 1)
+            if key_groups is not None and len(key_groups) == len(columns):
+                key_names = [_key_name(group) for group in key_groups]
+        return IndexDefinition(
             name=_ident_name(name_node) if name_node is not None else None,
             table=table,
             columns=columns,
@@ -663,9 +709,20 @@ class _Reader:
             partial=params.args.get("where") is not None,
             schema=schema,
             if_not_exists=bool(create.args.get("exists")),
+            key_names=key_names,
+            uses=sorted(uses),
         )
 
-    def _index_from_tokens(self) -> IndexDef | None:
+    def _key_groups(self, start: int) -> list[list[Token]] | None:
+        """The keys of the first parenthesised list at or after token `start`."""
+        open_index = next((i for i in range(start, len(self.tokens))
+                           if self.tokens[i].token_type == TokenType.L_PAREN), None)
+        close_index = _closing_paren(self.tokens, open_index) if open_index is not None else None
+        if open_index is None or close_index is None:
+            return None
+        return _split_top_level(self.tokens[open_index + 1:close_index])
+
+    def _index_from_tokens(self) -> IndexDefinition | None:
         """CREATE INDEX that sqlglot rejects (`ON ONLY t`, `NULLS NOT DISTINCT`)."""
         cursor = _Cursor(self.tokens)
         cursor.accept("CREATE")
@@ -697,19 +754,24 @@ class _Reader:
         close_index = _closing_paren(self.tokens, open_index)
         if close_index is None:
             return None
-        columns = [_key_column_tokens(key) for key in _split_top_level(self.tokens[open_index + 1:close_index])]
+        key_groups = _split_top_level(self.tokens[open_index + 1:close_index])
+        columns = [_key_column_tokens(key) for key in key_groups]
         if not columns:
             return None
+        uses = {name for key in key_groups for name in _referenced_names(key)}
         partial = False
         depth = 0
-        for token in self.tokens[close_index + 1:]:
+        rest = self.tokens[close_index + 1:]
+        for i, token in enumerate(rest):
             if token.token_type == TokenType.L_PAREN:
                 depth += 1
             elif token.token_type == TokenType.R_PAREN:
                 depth -= 1
-            elif depth == 0 and token.token_type not in _QUOTED and token.text.upper() == "WHERE":
-                partial = True
-        return IndexDef(
+            elif depth == 0 and token.token_type not in _QUOTED and token.text.upper() in ("WHERE", "INCLUDE"):
+                # What follows INCLUDE / WHERE names columns the index depends on.
+                partial = partial or token.text.upper() == "WHERE"
+                uses.update(_referenced_names(rest[i + 1:]))
+        return IndexDefinition(
             name=_ident(name_token) if name_token is not None else None,
             table=parts[-1],
             columns=columns,
@@ -718,6 +780,8 @@ class _Reader:
             partial=partial,
             schema=_schema_of(parts),
             if_not_exists=if_not_exists,
+            key_names=[_key_name(key) for key in key_groups],
+            uses=sorted(uses),
         )
 
     # ALTER TABLE
@@ -892,15 +956,14 @@ class _Reader:
             self.unread += 1
             return
         columns = [_key_column_tokens(key) for key in _split_top_level(tokens[open_index + 1:close_index])]
-        if not columns or any(c is None for c in columns):
+        keys = [c for c in columns if c is not None]
+        if not columns or len(keys) != len(columns):
             self.unread += 1
             return
-        name = _ident(name_token) if name_token is not None else constraint_index_name(
-            table, [c for c in columns if c is not None], primary)
-        self.events.append(CreateIndex(IndexDef(
-            name=name, table=table, columns=columns,
+        self.events.append(CreateIndex(IndexDefinition(
+            name=_ident(name_token) if name_token is not None else None, table=table, columns=list(keys),
             span=self.span(name_token) if name_token is not None else table_span,
-            unique=True, schema=schema,
+            unique=True, schema=schema, kind="primary" if primary else "unique", key_names=list(keys), uses=keys,
         )))
 
     def _rename_in_table(self, cursor: _Cursor, table: str, schema: str | None) -> None:
@@ -1082,3 +1145,96 @@ def _key_column_tokens(key: list[Token]) -> str | None:
     if any(t.token_type not in _QUOTED and not _WORD.match(t.text.replace(" ", "_")) for t in key[1:]):
         return None  # an operator: an expression
     return _ident(key[0])
+
+
+def _merge_constraint_indexes(indexes: list[IndexDef]) -> list[IndexDef]:
+    """The indexes PostgreSQL builds for one CREATE TABLE's constraints: the
+    primary key's first, and one index for constraints on the same columns
+    (it keeps a name when one of them has it)."""
+    primary = [i for i in indexes if getattr(i, "kind", "") == "primary"][:1]
+    merged: list[IndexDef] = list(primary)
+    for index in indexes:
+        if any(index is p for p in primary):
+            continue
+        twin = next((m for m in merged if m.columns == index.columns and m.partial == index.partial), None)
+        if twin is None:
+            merged.append(index)
+        elif twin.name is None and index.name is not None:
+            twin.name, twin.span = index.name, index.span
+    return merged
+
+
+def _referenced_names(tokens: list[Token]) -> set[str]:
+    """Names in an index key, INCLUDE list or WHERE clause that can be columns:
+    not function names, not type names after `::`, not collations."""
+    names = set()
+    for i, token in enumerate(tokens):
+        if not _is_name(token) or (token.token_type != TokenType.IDENTIFIER and token.text.upper() in _SYNTAX_WORDS):
+            continue
+        following = tokens[i + 1].token_type if i + 1 < len(tokens) else None
+        previous = tokens[i - 1] if i > 0 else None
+        if following in (TokenType.L_PAREN, TokenType.DOT):
+            continue
+        if previous is not None and (previous.token_type == TokenType.DCOLON or previous.text.upper() == "COLLATE"):
+            continue
+        names.add(_ident(token))
+    return names
+
+
+def _key_name(key: list[Token]) -> str:
+    """The name PostgreSQL gives an index key when it names an unnamed index:
+    the column, the function an expression calls, else `expr`."""
+    if len(key) >= 2 and key[0].token_type == TokenType.L_PAREN:
+        close = _closing_paren(key, 0)
+        if close is not None:
+            return _expression_name(key[1:close]) or "expr"
+    if key and _is_name(key[0]):
+        named = _call_or_name(key)
+        if named is not None:
+            return named[0]
+    return "expr"
+
+
+def _expression_name(tokens: list[Token]) -> str | None:
+    """PostgreSQL's FigureColname for the common cases: a column, a function
+    call, CASE, a cast (its operand, else the type), a parenthesised one of
+    those; None for anything else (an operator expression)."""
+    if not tokens:
+        return None
+    if tokens[0].token_type == TokenType.L_PAREN and _closing_paren(tokens, 0) == len(tokens) - 1:
+        return _expression_name(tokens[1:-1])
+    casts = [i for i, t in enumerate(tokens) if t.token_type == TokenType.DCOLON and _depth_at(tokens, i) == 0]
+    if casts:
+        operand = _expression_name(tokens[:casts[-1]])
+        type_names = [t for t in tokens[casts[-1] + 1:] if _is_name(t)]
+        return operand or (_ident(type_names[-1]) if type_names else None)
+    if tokens[0].token_type not in _QUOTED and tokens[0].text.upper() == "CASE":
+        return "case"
+    if _is_name(tokens[0]):
+        named = _call_or_name(tokens)
+        if named is not None and named[1] == len(tokens):
+            return named[0]
+    return None
+
+
+def _call_or_name(tokens: list[Token]) -> tuple[str, int] | None:
+    """A leading `name`, `a.b` or `f(...)`: its name and how many tokens it takes."""
+    i = 0
+    name = _ident(tokens[0])
+    while i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT and _is_name(tokens[i + 2]):
+        i += 2
+        name = _ident(tokens[i])
+    if i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN:
+        close = _closing_paren(tokens, i + 1)
+        return (name, close + 1) if close is not None else None
+    return name, i + 1
+
+
+def _depth_at(tokens: list[Token], index: int) -> int:
+    depth = 0
+    for token in tokens[:index]:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+    return depth
