@@ -73,7 +73,7 @@ def yaml_stub() -> str:
     lines = [
         "# orgscope configuration. Every key is optional and shown with its default;",
         "# uncomment a line to change it. Paths are relative to this file.",
-        "# Docs: orgscope --help, orgscope rules, orgscope rule ORG001.",
+        "# The rules and their documentation: orgscope rules, orgscope rule ORG001.",
     ]
     defaults = _defaults()
     for key in configurable_keys():
