@@ -1,0 +1,1 @@
+"""The demo SaaS's Python service layer."""
