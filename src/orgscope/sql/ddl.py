@@ -349,7 +349,7 @@ class _Reader:
     def _relative_tokens(self, stmt: Statement) -> list[Token]:
         if stmt.tokens is not None:
             shift = stmt.start - stmt.base
-            return [_shifted(t, -shift) for t in stmt.tokens]
+            return [_shifted(t, -shift) for t in stmt.tokens] if shift else list(stmt.tokens)
         try:
             return list(get_dialect(self.dialect).tokenize(stmt.text))
         except TokenError:
@@ -410,8 +410,7 @@ class _Reader:
         elif first == "CREATE":
             cursor.accept("CREATE")
             cursor.accept("OR", "REPLACE")
-            if cursor.accept_any("GLOBAL", "LOCAL"):
-                pass
+            cursor.accept_any("GLOBAL", "LOCAL")
             if cursor.accept_any("TEMP", "TEMPORARY"):
                 return [], []  # a temporary table lives for one session only
             cursor.accept("UNLOGGED")
@@ -744,8 +743,7 @@ class _Reader:
         if table_name is None:
             return None
         parts, first, last = table_name
-        if cursor.accept("*"):
-            pass
+        cursor.accept("*")
         if cursor.accept("USING"):
             cursor.name()
         open_index = cursor.index()
@@ -1057,10 +1055,9 @@ class _Reader:
     def _apply_body(self, body: str, body_offset: int) -> None:
         for inner in split_statements(body, self.dialect, offset=self.start + body_offset):
             reader = _Reader(inner, self.positions, self.dialect, self.model, depth=self.depth + 1)
-            events, problems = reader.read()
+            # A problem inside a DO body is reported once, for the whole block (see _do).
+            events, _ = reader.read()
             self.events.extend(events)
-            # Problems inside a DO body are reported once, for the whole block.
-            del problems
 
     def _plpgsql_statement(self) -> None:
         """Inside a DO body: find DDL after BEGIN / THEN / ELSE, or in
