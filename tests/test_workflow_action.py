@@ -1,0 +1,88 @@
+"""The composite GitHub Action (action.yml): its inputs, and its run step
+executed by bash as the runner would, with this orgscope installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+THIS_REPO = Path(__file__).resolve().parents[1]
+ACTION = yaml.safe_load((THIS_REPO / "action.yml").read_text())
+STEPS = {step["name"]: step for step in ACTION["runs"]["steps"]}
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed: cannot run the action's steps")
+
+
+def test_inputs_and_steps():
+    assert ACTION["runs"]["using"] == "composite"
+    assert set(ACTION["inputs"]) == {"paths", "args", "version", "python"}
+    assert ACTION["inputs"]["paths"]["default"] == "."
+    assert all(step["shell"] == "bash" for step in STEPS.values())
+    # Inputs reach the scripts through the environment, never pasted into the
+    # script text where a crafted value would run as shell code.
+    for step in STEPS.values():
+        assert "${{" not in step["run"]
+
+
+def test_install_step_is_valid_bash():
+    proc = subprocess.run(["bash", "-n"], input=STEPS["Install orgscope"]["run"], text=True, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def run_step(cwd: Path, paths: str, args: str) -> subprocess.CompletedProcess:
+    # The orgscope of the interpreter running the tests (its virtualenv need not be on PATH).
+    beside = Path(sys.executable).parent / "orgscope"
+    orgscope = str(beside) if beside.exists() else shutil.which("orgscope")
+    assert orgscope, "the orgscope command is not installed"
+    env = {**os.environ, "ORGSCOPE": orgscope, "INPUT_PATHS": paths, "INPUT_ARGS": args}
+    return subprocess.run(["bash", "-c", STEPS["Run orgscope"]["run"]], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "leak.sql").write_text("SELECT * FROM agents WHERE id = $1;\n")
+    (tmp_path / "queries" / "ok.sql").write_text("SELECT * FROM agents WHERE clerk_org_id = $1;\n")
+    return tmp_path
+
+
+def test_run_step_annotates_findings_and_fails(workspace):
+    proc = run_step(workspace, ".", "--no-cache")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("::error file=queries/leak.sql,line=1,")
+    assert "ORG001" in proc.stdout
+
+
+def test_run_step_passes_paths_and_args_through_without_globbing(workspace):
+    proc = run_step(workspace, "queries/ok.sql", "--no-cache --select ORG001")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # A glob in an input is a literal path, not every file it would match.
+    proc = run_step(workspace, "queries/*.sql", "--no-cache")
+    assert proc.returncode == 0
+    assert "ORG001" not in proc.stdout
+
+
+def test_run_step_reports_usage_errors(workspace):
+    proc = run_step(workspace, ".", "--select NOPE")
+    assert proc.returncode == 2
+    assert "unknown rule code" in proc.stderr
+
+
+def test_the_documented_workflow_uses_the_action_inputs():
+    doc = (THIS_REPO / "docs" / "workflow.md").read_text()
+    blocks = [textwrap.dedent(b.split("```", 1)[0]) for b in doc.split("```yaml\n")[1:]]
+    workflows = [yaml.safe_load(b) for b in blocks if "jobs:" in b]
+    assert workflows, "docs/workflow.md shows no GitHub Actions workflow"
+    for workflow in workflows:
+        for job in workflow["jobs"].values():
+            for step in job["steps"]:
+                if "orgscope" in str(step.get("uses", "")):
+                    assert set(step.get("with", {})) <= set(ACTION["inputs"])
