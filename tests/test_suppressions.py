@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import brief
+
+
+def brief(findings) -> list[tuple[str, int, int]]:
+    return sorted((f.code, f.line, f.column) for f in findings)
 
 UNSCOPED = "SELECT * FROM agents WHERE id = $1"
 
