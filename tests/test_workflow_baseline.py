@@ -240,3 +240,36 @@ def test_render_baseline_keeps_one_entry_per_fingerprint(repo):
     result = run([repo], Config(root=repo), Options(use_cache=False))
     doubled = render_baseline(result.findings + result.findings)
     assert json.loads(doubled)["findings"] == json.loads(render_baseline(result.findings))["findings"]
+
+
+def test_python_findings_survive_reformatting(tmp_path):
+    write(tmp_path, "app.py", '''\
+        def get(cur, sb, agent_id):
+            cur.execute("SELECT * FROM agents WHERE id = %s", (agent_id,))
+            return sb.table("agents").select("*").eq("id", agent_id).execute()
+        ''')
+    baselined(tmp_path)
+    assert len(json.loads((tmp_path / "baseline.json").read_text())["findings"]) == 2
+    write(tmp_path, "app.py", '''\
+        import os
+
+
+        def get(cur, sb, agent_id):
+            cur.execute(
+                "SELECT * FROM agents "
+                "WHERE id = %s",
+                (agent_id,),
+            )
+            return (
+                sb.table("agents")
+                .select("*")
+                .eq("id", agent_id)
+                .execute()
+            )
+
+
+        def delete(sb, agent_id):
+            return sb.table("agents").delete().eq("id", agent_id).execute()
+        ''')
+    new = findings(tmp_path, "--baseline", "baseline.json")
+    assert [(f["code"], f["line"]) for f in new] == [("ORG001", 19)]
