@@ -273,3 +273,13 @@ def test_python_findings_survive_reformatting(tmp_path):
         ''')
     new = findings(tmp_path, "--baseline", "baseline.json")
     assert [(f["code"], f["line"]) for f in new] == [("ORG001", 19)]
+
+
+def test_writing_the_baseline_over_a_folder_is_a_clear_error(repo):
+    (repo / "baseline.json").mkdir()
+    for extra in ([], ["--force"]):
+        result = check(repo, "--write-baseline", "baseline.json", *extra)
+        assert result.exit_code == 2
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.output
+    assert (repo / "baseline.json").is_dir()

@@ -97,7 +97,10 @@ def write_baseline(path: Path, findings: list[Finding], *, force: bool = False) 
     if any(not f.fingerprint for f in findings):
         raise OrgscopeError("internal error: a finding has no fingerprint; cannot write a baseline")
     text = render_baseline(findings)
-    write_atomic(Path(path), text, overwrite=force)
+    try:
+        write_atomic(Path(path), text, overwrite=force)
+    except OSError as exc:
+        raise OrgscopeError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
     return len({f.fingerprint for f in findings})
 
 

@@ -308,7 +308,10 @@ def fix(paths, indexes, dry_run, force, config_path, rule_pack) -> None:
             click.echo(f"Would write {plan.rel}:\n")
             click.echo(plan.text, nl=False)
         else:
-            write_atomic(plan.path, plan.text, overwrite=force)
+            try:
+                write_atomic(plan.path, plan.text, overwrite=force)
+            except OSError as exc:
+                raise OrgscopeError(f"{plan.rel}: cannot write the migration: {exc.strerror or exc}") from None
             tables = ", ".join(fix.table for fix in plan.fixes)
             click.echo(f"Wrote {plan.rel}: {len(plan.fixes)} org index(es) for {tables}")
     sys.exit(EXIT_FINDINGS if plan.skipped else EXIT_OK)

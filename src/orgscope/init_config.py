@@ -103,8 +103,15 @@ def toml_section() -> str:
 
 def write_yaml_config(folder: Path, *, force: bool = False) -> Path:
     path = Path(folder) / YAML_NAME
-    write_atomic(path, yaml_stub(), overwrite=force)
+    _write(path, yaml_stub(), overwrite=force)
     return path
+
+
+def _write(path: Path, text: str, *, overwrite: bool) -> None:
+    try:
+        write_atomic(path, text, overwrite=overwrite)
+    except OSError as exc:
+        raise OrgscopeError(f"{path}: cannot write it: {exc.strerror or exc}") from None
 
 
 def append_pyproject_section(folder: Path) -> Path:
@@ -131,5 +138,5 @@ def append_pyproject_section(folder: Path) -> Path:
         tomllib.loads(text)  # never write a pyproject.toml that no longer parses
     except tomllib.TOMLDecodeError as exc:
         raise OrgscopeError(f"{path}: appending [tool.orgscope] would make it invalid ({exc})") from None
-    write_atomic(path, text, overwrite=True)
+    _write(path, text, overwrite=True)
     return path
