@@ -27,11 +27,6 @@ from orgscope.rules.org901_unused_suppression import check_unused
 from orgscope.workers import Extractor
 from orgscope import suppress
 
-# A Python file whose bytes contain one of these may define models or be an
-# Alembic revision: it feeds the catalog even when it is not checked.
-_CATALOG_MARKERS = (b"__tablename__", b"Table(", b"down_revision")
-
-
 @dataclass
 class Options:
     """Run options that are not part of the configuration file."""
@@ -75,12 +70,12 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     # Phase one: what the whole project knows (migrations, models), whatever
     # files were asked for. Phase two: the rest of the targets, whose prefilter
     # now also knows the model class names (`select(Agent)` names no table).
-    catalog_files = [f for f in project if _feeds_catalog(f)]
+    catalog_files = [f for f in project if extractor.feeds_catalog(f)]
     all_facts = extractor.run(catalog_files)
     catalog = build_catalog(model, all_facts.values())
     model_words = frozenset(name.lower() for name in catalog.models)
     all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_words))
-    extractor.save(complete=project is targets)
+    extractor.save(complete=project is targets and not paths)
 
     ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)
     enabled = enabled_codes(config, options)
@@ -130,29 +125,22 @@ def build_project_catalog(paths: list[Path], config: Config, options: Options | 
     options = options or Options()
     model = config.load_model()
     discoverer = Discoverer(config)
-    files = [f for f in discoverer.files(paths or [config.root], []) if _feeds_catalog(f)]
     extractor = Extractor(config, model, use_cache=options.use_cache, jobs=options.jobs)
+    files = [f for f in discoverer.files(paths or [config.root], []) if extractor.feeds_catalog(f)]
     return build_catalog(model, extractor.run(files).values())
 
 
 def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile]:
-    """Every file of the project, for the catalog (the targets when they cover the root)."""
-    root = config.root.resolve()
-    if not paths or any(Path(p).resolve() == root for p in paths):
+    """Every file of the project, for the catalog.
+
+    Folders given on the command line are the project (`orgscope check
+    examples/demo-app` checks that tree on its own). Single files, as
+    pre-commit passes them, are judged against the whole project under the
+    config root, so that a staged query still knows every model and index.
+    """
+    if not paths or all(Path(p).is_dir() for p in paths):
         return targets
-    return discoverer.files([root], [])
-
-
-def _feeds_catalog(source: SourceFile) -> bool:
-    if source.kind == "migration":
-        return True
-    if source.kind != "python":
-        return False
-    try:
-        data = source.path.read_bytes()
-    except OSError:
-        return False
-    return any(marker in data for marker in _CATALOG_MARKERS)
+    return discoverer.files([config.root.resolve()], [])
 
 
 def _safe_check(ctx: RuleContext, module, facts: FileFacts, code: str) -> list[Finding]:

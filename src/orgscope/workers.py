@@ -28,6 +28,9 @@ from orgscope.model import TenancyModel
 from orgscope import suppress
 
 _BINARY_SNIFF = 8192
+# A Python file whose bytes contain one of these may define models or be an
+# Alembic revision: it feeds the catalog even when it is not checked.
+CATALOG_MARKERS = (b"__tablename__", b"Table(", b"down_revision")
 # Below this many files to parse, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 24
 
@@ -64,6 +67,7 @@ class Extractor:
         self.jobs = jobs if jobs is not None else config.jobs
         folder = (config.root / config.cache_dir) if use_cache else None
         self.cache = FactsCache(folder)
+        self._loaded: dict[str, tuple] = {}  # rel -> read_source() result, read once
         self.settings = settings_key(*extraction_settings(config, model))
         self.ctx = ExtractContext(
             model=model,
@@ -73,12 +77,25 @@ class Extractor:
             check_migration_queries=config.check_migration_queries,
         )
 
+    def feeds_catalog(self, source: SourceFile) -> bool:
+        """Migrations, and Python files that may define models or be Alembic
+        revisions. The bytes read to decide are kept for the extraction."""
+        if source.kind == "migration":
+            return True
+        if source.kind != "python":
+            return False
+        loaded = self._loaded.get(source.rel)
+        if loaded is None:
+            loaded = self._loaded[source.rel] = read_source(source, self.config)
+        data = loaded[0]
+        return data is not None and any(marker in data for marker in CATALOG_MARKERS)
+
     def run(self, files: list[SourceFile], extra_words: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
         results: dict[str, FileFacts] = {}
         pending: list[tuple[SourceFile, str, str]] = []
         words = self.model.trigger_words | extra_words
         for source in files:
-            data, text, early = read_source(source, self.config)
+            data, text, early = self._loaded.pop(source.rel, None) or read_source(source, self.config)
             if early is not None:
                 results[source.rel] = early
                 continue
