@@ -298,3 +298,22 @@ def test_gate_errors_are_one_line_and_exit_2(repo, tmp_path):
     assert result.exit_code == 2
     assert "not inside a git repository" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_that_becomes_unanalysable_is_reported_wherever_the_change_is(repo):
+    put(repo, ".orgscope.yaml", "max_file_bytes: 400\n")
+    commit(repo, "config")
+    git(repo, "branch", "-f", "main")
+    put(repo, "queries/agents.sql", OLD_QUERIES + "-- a long comment that takes the file over the limit\n" * 4)
+    result = gate(repo)
+    assert reported(result) == [("ORG900", "queries/agents.sql", 1)]
+    # A statement that does not parse is reported only when the change is on it.
+    put(repo, "queries/agents.sql", OLD_QUERIES.replace("SELECT * FROM calls;", "SELECT * FROM calls WHERE;"))
+    put(repo, ".orgscope.yaml", "max_file_bytes: 0\n")
+    assert reported(gate(repo)) == [("ORG900", "queries/agents.sql", 5)]
+    put(repo, "queries/agents.sql", OLD_QUERIES.replace("SELECT * FROM calls;", "SELECT * FROM calls WHERE;")
+        .replace("-- name: list_agents", "-- name: list_all_agents"))
+    commit(repo, "broken statement")
+    git(repo, "branch", "-f", "main")
+    put(repo, "queries/agents.sql", (repo / "queries/agents.sql").read_text() + "SELECT 1;\n")
+    assert reported(gate(repo)) == []

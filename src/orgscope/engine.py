@@ -166,10 +166,18 @@ def _changed_only(findings: list[Finding], options: Options, all_facts: dict[str
                 kept.append(finding)
             continue
         changed = lines.get(finding.path)
-        if changed and any(_any_between(changed, first, last)
-                           for first, last in _finding_ranges(finding, all_facts.get(finding.path))):
+        facts = all_facts.get(finding.path)
+        if changed and _whole_file_problem(finding, facts):
+            kept.append(finding)  # a change anywhere can make a file unanalysable
+        elif changed and any(_any_between(changed, first, last) for first, last in _finding_ranges(finding, facts)):
             kept.append(finding)
     return kept
+
+
+def _whole_file_problem(finding: Finding, facts: FileFacts | None) -> bool:
+    """An ORG900 about the file itself (too large, not parsable, timed out):
+    it belongs to no statement and the file yielded no query."""
+    return finding.code == "ORG900" and finding.statement_line is None and facts is not None and not facts.queries
 
 
 def _finding_ranges(finding: Finding, facts: FileFacts | None) -> list[tuple[int, int]]:
