@@ -584,6 +584,8 @@ def test_any_jumble_of_ddl_words_never_raises(words):
         ("numeric(10, 2)", "NUMERIC(10,2)"),
         ("uuid", "UUID"),
         ("text []", "TEXT[]"),
+        ("int[3][]", "INTEGER[]"),
+        ("text ARRAY", "TEXT[]"),
     ],
 )
 def test_normalise_type(written, normalised):

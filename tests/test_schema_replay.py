@@ -266,6 +266,18 @@ def test_rename_table_moves_columns_and_indexes():
     assert str(tools.created_at) == "m/1.sql:1" and str(tools.renamed_at) == "m/1.sql:3"
 
 
+def test_rename_onto_an_existing_table_changes_nothing():
+    schema = replay_sql({"m/1.sql": """\
+        CREATE TABLE agents (id uuid, clerk_org_id text);
+        CREATE TABLE tools (id uuid, clerk_org_id text);
+        CREATE INDEX idx_tools_clerk_org_id ON tools (clerk_org_id);
+        ALTER TABLE tools RENAME TO agents;
+    """})
+    assert set(schema.table("tools").indexes) == {"idx_tools_clerk_org_id"}
+    assert schema.table("agents").indexes == {} and schema.table("agents").usable_index_lost_at is None
+    assert schema.table("tools").renamed_at is None
+
+
 def test_rename_column_renames_it_inside_indexes():
     schema = replay_sql({"m/1.sql": """\
         CREATE TABLE calls (id uuid, org_id text, started_at timestamptz);

@@ -250,6 +250,8 @@ class Schema:
         before_key, after_key = self._keys_touched(event)
         before = self._usable_names(before_key)
         _APPLY[type(event)](self, path, event)
+        if isinstance(event, RenameTable) and before_key in self._tables:
+            after_key = before_key  # the rename did not happen
         if after_key is None:
             return
         state = self._tables.get(after_key)

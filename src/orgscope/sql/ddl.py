@@ -128,6 +128,9 @@ def normalise_type(written: str) -> str:
     text = re.sub(r"\s*([(,\[])\s*", r"\1", text)
     text = re.sub(r"\s*([)\]])", r"\1", text)
     text = re.sub(r"^PG_CATALOG\.", "", text)
+    # PostgreSQL does not enforce array sizes or dimensions: int[3][] is int[].
+    text = re.sub(r"(?:\[\d*\])+$", "[]", text)
+    text = re.sub(r"\s+ARRAY(?:\[\d*\])?$", "[]", text)
     for pattern, replacement in _TYPE_SYNONYMS:
         text = pattern.sub(replacement, text)
     return text
