@@ -201,6 +201,8 @@ def test_unparsable_file_without_org_words_is_a_note(facts_of):
         'f"{"\n',
         "s = '\\N{NOT A NAME} SELECT * FROM agents'\n",
     ],
+    ids=["empty", "nul-bytes", "deep-parens", "2000-term-concatenation", "unclosed-call", "broken-fstring",
+         "bad-escape"],
 )
 def test_bad_input_never_raises(facts_of, source):
     facts = facts_of(source)
