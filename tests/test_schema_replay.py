@@ -441,6 +441,17 @@ def test_why_there_is_no_usable_index(index_sql, reason):
     assert why_no_org_index(agents, MODEL) == reason
 
 
+def test_why_lists_the_drop_and_what_is_left():
+    schema = replay_sql({"m/1.sql": """\
+        CREATE TABLE campaigns (id uuid, clerk_org_id text, status text, archived_at date);
+        CREATE INDEX idx_campaigns_clerk_org_id ON campaigns (clerk_org_id);
+        CREATE INDEX idx_campaigns_active ON campaigns (clerk_org_id, status) WHERE archived_at IS NULL;
+        DROP INDEX idx_campaigns_clerk_org_id;
+    """})
+    assert why_no_org_index(schema.table("campaigns"), MODEL) == (
+        "idx_campaigns_clerk_org_id was dropped at m/1.sql:4; only a partial index: idx_campaigns_active")
+
+
 def test_required_index_name_and_a_rename_that_breaks_it():
     strict = replace(MODEL, require_index_name=True)
     schema = replay_sql({"m/1.sql": """\

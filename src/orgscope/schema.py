@@ -550,28 +550,33 @@ def usable_org_index(table: TableState, model: TenancyModel) -> IndexState | Non
 
 
 def why_no_org_index(table: TableState, model: TenancyModel) -> str:
-    """Why `table` has no usable org index, in a few words."""
+    """Why `table` has no usable org index, in a few words: the change that
+    took the last one away, then what is left that does not count."""
     org = model.org_column
+    lost = []
     if table.lost_index is not None and table.usable_index_lost_at is not None:
-        lost = next((i for i in reversed(table.dropped_indexes) if i.name == table.lost_index), None)
-        if lost is not None and lost.dropped_at == table.usable_index_lost_at:
-            return f"{lost.name} was dropped at {lost.dropped_at}"
-        return f"{table.lost_index} stopped counting at {table.usable_index_lost_at}"
+        dropped = next((i for i in reversed(table.dropped_indexes) if i.name == table.lost_index), None)
+        if dropped is not None and dropped.dropped_at == table.usable_index_lost_at:
+            lost.append(f"{dropped.name} was dropped at {dropped.dropped_at}")
+        else:
+            lost.append(f"{table.lost_index} stopped counting at {table.usable_index_lost_at}")
     indexes = sorted(table.indexes.values(), key=lambda i: i.name)
     leading = [i for i in indexes if i.leading_column == org]
-    if leading and model.require_index_name and not any(i.partial for i in leading):
-        names = ", ".join(i.name for i in leading)
-        return f"{names} is not named {model.expected_index_name(table.name)}"
+    left = []  # what remains that involves the org column but does not count
+    misnamed = [i.name for i in leading if not i.partial]
+    if misnamed and model.require_index_name:
+        left.append(f"{', '.join(misnamed)} is not named {model.expected_index_name(table.name)}")
     partial = [i.name for i in leading if i.partial]
     if partial:
-        return f"only a partial index: {', '.join(partial)}"
+        left.append(f"only a partial index: {', '.join(partial)}")
     later = [i.name for i in indexes if org in i.columns[1:]]
     if later:
-        return f"{', '.join(later)} has {org} but not as its first column"
+        left.append(f"{', '.join(later)} has {org} but not as its first column")
     expression = [i.name for i in indexes if i.leading_column is None]
-    if expression:
-        return f"only an expression index: {', '.join(expression)}"
-    return "no index"
+    if expression and not left:
+        # The events do not say which columns an expression key uses.
+        left.append(f"only an expression index: {', '.join(expression)}")
+    return "; ".join(lost + left) or "no index"
 
 
 # --- orgscope schema ---------------------------------------------------------------

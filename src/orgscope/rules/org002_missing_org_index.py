@@ -43,8 +43,9 @@ def check_project(ctx: RuleContext) -> Iterator[Finding]:
         name = table.qualified_name
         expected = model.expected_index_name(table.name)
         reason = why_no_org_index(table, model)
-        if table.usable_index_lost_at is None and reason.endswith(f"is not named {expected}"):
-            fix = f"rename it: ALTER INDEX {reason.split(' is not named ')[0].split(', ')[0]} RENAME TO {expected}"
+        misnamed = sorted(i.name for i in table.indexes.values() if i.leading_column == org and not i.partial)
+        if model.require_index_name and misnamed:
+            fix = f"rename it: ALTER INDEX {misnamed[0]} RENAME TO {expected}"
         else:
             fix = f"add CREATE INDEX CONCURRENTLY {expected} ON {name} ({org})"
         message = f"{name} has no index leading with {org} ({reason}); {fix}"
