@@ -175,7 +175,7 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
 
         write_atomic(output, text, overwrite=True)
     elif not quiet:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=use_color)
     sys.exit(exit_code(result, fail_on or config.fail_on))
 
 

@@ -97,7 +97,12 @@ def apply(
 
 
 def normalize_anchor(text: str) -> str:
-    return " ".join(text.split()).lower()
+    """Whitespace and case do not change what a statement means: `id=$1` and
+    `ID = $1` keep one fingerprint."""
+    return _AROUND_PUNCTUATION.sub(r"\1", " ".join(text.split())).lower()
+
+
+_AROUND_PUNCTUATION = re.compile(r"\s*([(),=<>;])\s*")
 
 
 def assign_fingerprints(findings: Iterable[Finding]) -> None:
