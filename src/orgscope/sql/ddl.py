@@ -17,6 +17,10 @@ and falls back to the statement's tokens where it cannot:
   that parses on its own is applied ("best effort"), including the DDL after
   a PL/pgSQL `BEGIN` / `THEN` / `ELSE` and a literal `EXECUTE '...'`.
 
+An unnamed index or PRIMARY KEY / UNIQUE constraint keeps the name None: the
+replay names it the way PostgreSQL does, which depends on the names already
+taken. `IndexDefinition` carries what that and DROP COLUMN need.
+
 Identifiers are normalised like PostgreSQL does: unquoted ones lower-cased,
 quoted ones kept as written; the `public` schema becomes None. Types are
 upper-cased as written, with PostgreSQL's synonyms folded (`character
@@ -156,9 +160,9 @@ _TYPE_SYNONYMS = [
 
 
 def constraint_index_name(table: str, columns: list[str], primary: bool) -> str:
-    """The name PostgreSQL gives the index of an unnamed PRIMARY KEY / UNIQUE
-    constraint: `<table>_pkey`, `<table>_<col>_<col>_key` (truncated to 63
-    characters the way PostgreSQL does it)."""
+    """PostgreSQL's first choice of name for the index of an unnamed PRIMARY
+    KEY / UNIQUE constraint: `<table>_pkey`, `<table>_<col>_<col>_key`
+    (truncated to 63 characters the way PostgreSQL does it)."""
     if primary:
         return pg_object_name(table, "", "pkey")
     return pg_object_name(table, "_".join(columns), "key")
@@ -482,7 +486,8 @@ class _Reader:
 
     def _create_table(self) -> None:
         tree = self.tree()
-        if tree is not None and isinstance(tree.expr, exp.Create) and str(tree.expr.args.get("kind", "")).upper() == "TABLE":
+        create = tree.expr if tree is not None else None
+        if isinstance(create, exp.Create) and str(create.args.get("kind", "")).upper() == "TABLE":
             self._create_table_from_tree(tree)
         else:
             self._create_table_from_tokens()
@@ -695,7 +700,8 @@ class _Reader:
             if isinstance(part, exp.Identifier):
                 uses.add(_ident_name(part))
             elif isinstance(part, exp.Expression):
-                uses.update(_ident_name(c.this) for c in part.find_all(exp.Column) if isinstance(c.this, exp.Identifier))
+                uses.update(_ident_name(c.this) for c in part.find_all(exp.Column)
+                            if isinstance(c.this, exp.Identifier))
         key_names = None
         table_token = self.token_at(tree, table_node.this) if isinstance(table_node.this, exp.Identifier) else None
         if table_token is not None:
