@@ -1,0 +1,398 @@
+"""`orgscope db --dsn URL`: the schema rules against a live database, and drift.
+
+The static check replays the migrations; a running database may differ from
+them (an index built by hand, a migration that failed half-way, a column
+added in a console). This command reads the live catalog and reports:
+
+* ORG004: an org table without the org column (a type other than the pack's
+  is a warning);
+* ORG002: an org table without a usable index that leads with the org column
+  (not partial, not on an expression, valid: a failed CREATE INDEX
+  CONCURRENTLY leaves an invalid index that no query uses);
+* drift, where the live schema and the replayed migrations disagree on an org
+  table: a table, column or index the migrations create that the database
+  lacks, one the database has that no migration creates, a column type that
+  differs, and what the migrations drop but the database still has.
+
+It is read-only by construction: one transaction, `SET TRANSACTION READ ONLY`
+first, then only SELECTs on pg_catalog, then ROLLBACK. psycopg 3 is imported
+only here, so orgscope itself needs no database driver (`orgscope[db]`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+
+from orgscope import __version__
+from orgscope.errors import OrgscopeError
+from orgscope.findings import SEVERITY_RANK
+from orgscope.model import TenancyModel
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DRIFT = "drift"
+DRIFT_SEVERITY = "warning"
+
+
+# --- what the catalog says ---------------------------------------------------------
+
+
+@dataclass
+class LiveIndex:
+    name: str
+    leading_column: str | None  # None: the first key is an expression
+    partial: bool
+    valid: bool
+    definition: str
+
+
+@dataclass
+class LiveTable:
+    schema: str | None  # None = public
+    name: str
+    columns: dict[str, str] = field(default_factory=dict)  # name -> type as format_type() spells it
+    indexes: dict[str, LiveIndex] = field(default_factory=dict)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema or 'public'}.{self.name}"
+
+
+# Every statement the command sends, in order. Nothing else is ever executed.
+READ_ONLY = "SET TRANSACTION READ ONLY"
+COLUMNS_SQL = """
+SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) AND c.relname = ANY(%s)
+ORDER BY n.nspname, c.relname, a.attnum
+"""
+INDEXES_SQL = """
+SELECT n.nspname, t.relname, i.relname, lead.attname, x.indpred IS NOT NULL, x.indisvalid,
+       pg_catalog.pg_get_indexdef(x.indexrelid)
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+LEFT JOIN pg_catalog.pg_attribute lead ON lead.attrelid = t.oid AND lead.attnum = x.indkey[0] AND x.indkey[0] <> 0
+WHERE n.nspname = ANY(%s) AND t.relname = ANY(%s)
+ORDER BY n.nspname, t.relname, i.relname
+"""
+
+
+def read_catalog(conn, model: TenancyModel) -> dict[tuple[str | None, str], LiveTable]:
+    """The org tables of `model` as the database has them, read in one
+    read-only transaction that is rolled back. `conn` is a psycopg connection
+    that is not in autocommit mode."""
+    schemas = sorted({schema or "public" for schema, _ in model.org_tables})
+    names = sorted({name for _, name in model.org_tables})
+    tables: dict[tuple[str | None, str], LiveTable] = {}
+    try:
+        with conn.cursor() as cur:
+            cur.execute(READ_ONLY)
+            cur.execute(COLUMNS_SQL, [schemas, names])
+            for schema, table, column, type_ in cur.fetchall():
+                key = (None if schema == "public" else schema, table)
+                if key not in model.org_tables:
+                    continue
+                live = tables.setdefault(key, LiveTable(schema=key[0], name=table))
+                if column is not None:
+                    live.columns[column] = type_
+            cur.execute(INDEXES_SQL, [schemas, names])
+            for schema, table, index, leading, partial, valid, definition in cur.fetchall():
+                key = (None if schema == "public" else schema, table)
+                if key in tables:
+                    tables[key].indexes[index] = LiveIndex(index, leading, bool(partial), bool(valid), definition)
+    finally:
+        conn.rollback()
+    return tables
+
+
+# --- what to report ----------------------------------------------------------------------
+
+
+@dataclass
+class DbFinding:
+    table: str  # schema-qualified
+    code: str  # ORG002 | ORG004 | drift
+    severity: str
+    message: str
+
+
+def schema_findings(tables: dict, model: TenancyModel, severities: dict[str, str]) -> list[DbFinding]:
+    """ORG004 and ORG002 on the live org tables."""
+    from orgscope.sql.ddl import normalise_type
+
+    org = model.org_column
+    found = []
+    for key in sorted(tables, key=lambda k: (k[0] or "", k[1])):
+        live = tables[key]
+        if org not in live.columns:
+            found.append(DbFinding(live.qualified, "ORG004", severities.get("ORG004", "error"),
+                                   f"{live.qualified} has no {org} column; add `ALTER TABLE {live.qualified} "
+                                   f"ADD COLUMN {org} {model.org_column_type}` and backfill it"))
+            continue
+        if normalise_type(live.columns[org]) != normalise_type(model.org_column_type):
+            found.append(DbFinding(live.qualified, "ORG004", "warning",
+                                   f"{live.qualified}.{org} is {live.columns[org]}, expected "
+                                   f"{model.org_column_type}"))
+        usable = [i for i in live.indexes.values() if _usable(i, live, model)]
+        if not usable:
+            found.append(DbFinding(live.qualified, "ORG002", severities.get("ORG002", "error"),
+                                   f"{live.qualified} has no usable index leading with {org} "
+                                   f"({_why_not(live, model)}); add `CREATE INDEX CONCURRENTLY "
+                                   f"{model.expected_index_name(live.name)} ON {live.qualified} ({org})`"))
+    return found
+
+
+def _usable(index: LiveIndex, table: LiveTable, model: TenancyModel) -> bool:
+    if not index.valid or index.partial or index.leading_column != model.org_column:
+        return False
+    return not model.require_index_name or index.name == model.expected_index_name(table.name)
+
+
+def _why_not(table: LiveTable, model: TenancyModel) -> str:
+    org = model.org_column
+    leading = [i for i in table.indexes.values() if i.leading_column == org]
+    invalid = [i.name for i in leading if not i.valid]
+    if invalid:
+        return f"{', '.join(invalid)} is INVALID, left by a failed CREATE INDEX CONCURRENTLY; drop and rebuild it"
+    partial = [i.name for i in leading if i.partial]
+    if partial:
+        return f"only a partial index: {', '.join(partial)}"
+    if leading and model.require_index_name:
+        return f"{', '.join(i.name for i in leading)} is not named {model.expected_index_name(table.name)}"
+    return "no index"
+
+
+def drift_findings(tables: dict, schema, model: TenancyModel) -> list[DbFinding]:
+    """Where the live org tables and the replayed migrations disagree."""
+    from orgscope.sql.ddl import normalise_type
+
+    found = []
+
+    def drift(table: str, message: str) -> None:
+        found.append(DbFinding(table, DRIFT, DRIFT_SEVERITY, message))
+
+    for key in sorted(model.org_tables, key=lambda k: (k[0] or "", k[1])):
+        schema_name, name = key
+        qualified = f"{schema_name or 'public'}.{name}"
+        live = tables.get(key)
+        replayed = schema.known_table(name, schema_name)
+        dropped = schema.table_dropped_at(name, schema_name)
+        if replayed is None:
+            if live is not None and dropped is not None:
+                drift(qualified, f"the migrations drop {qualified} ({dropped}) but the database still has it")
+            elif live is not None:
+                drift(qualified, f"{qualified} exists in the database but no migration creates it")
+            continue
+        created = replayed.created
+        if live is None:
+            if created:
+                drift(qualified, f"the migrations create {qualified} ({replayed.created_at}) "
+                                 "but the database lacks it")
+            continue
+        for column, type_ in sorted(replayed.columns.items()):
+            where = replayed.column_added_at.get(column)
+            if column not in live.columns:
+                drift(qualified, f"the migrations add {qualified}.{column}" + (f" ({where})" if where else "")
+                      + " but the database lacks it")
+            elif type_ and _comparable(normalise_type, type_) != _comparable(normalise_type, live.columns[column]):
+                drift(qualified, f"{qualified}.{column} is {live.columns[column]} in the database, "
+                                 f"{type_} in the migrations")
+        for column in sorted(set(live.columns) - set(replayed.columns)):
+            gone = replayed.column_dropped_at.get(column)
+            if gone is not None:
+                drift(qualified, f"the migrations drop {qualified}.{column} ({gone}) but the database still has it")
+            elif created:
+                drift(qualified, f"{qualified}.{column} exists in the database but no migration adds it")
+        for index_name, index in sorted(replayed.indexes.items()):
+            if index_name not in live.indexes:
+                drift(qualified, f"the migrations create index {index_name} on {qualified} ({index.created_at}) "
+                                 "but the database lacks it")
+        if created:
+            dropped_names = {i.name: i for i in replayed.dropped_indexes}
+            for index_name in sorted(set(live.indexes) - set(replayed.indexes)):
+                gone_index = dropped_names.get(index_name)
+                if gone_index is not None and gone_index.dropped_at is not None:
+                    drift(qualified, f"the migrations drop index {index_name} ({gone_index.dropped_at}) "
+                                     "but the database still has it")
+                else:
+                    drift(qualified, f"index {index_name} on {qualified} exists in the database but no "
+                                     f"migration creates it: {live.indexes[index_name].definition}")
+    return found
+
+
+# PostgreSQL stores the serial types as integers with a default.
+_SERIALS = {"SMALLSERIAL": "SMALLINT", "SERIAL": "INTEGER", "BIGSERIAL": "BIGINT"}
+
+
+def _comparable(normalise, written: str) -> str:
+    value = normalise(written)
+    return _SERIALS.get(value, value)
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for messages and reports."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return "<dsn>"
+    if parts.scheme and parts.password is not None:
+        user = parts.username or ""
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit((parts.scheme, f"{user}:***@{host}{port}", parts.path, parts.query, parts.fragment))
+    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", dsn)
+
+
+def connect(dsn: str):
+    try:
+        import psycopg
+    except ImportError:
+        raise OrgscopeError(
+            "orgscope db needs psycopg 3, which is not installed; install it with: pip install 'orgscope[db]'"
+        ) from None
+    try:
+        return psycopg.connect(dsn, autocommit=False, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise OrgscopeError(f"cannot connect to {redact(dsn)}: {_first_line(exc)}") from None
+    except Exception as exc:  # a malformed DSN raises from libpq's parser
+        raise OrgscopeError(f"cannot connect to {redact(dsn)}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@click.command("db")
+@click.option("--dsn", required=True, envvar="ORGSCOPE_DSN", metavar="URL",
+              help="PostgreSQL connection string, e.g. postgresql://readonly@db.internal/app "
+                   "(or the ORGSCOPE_DSN environment variable).")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_path", metavar="FILE", help="Config file (default: found by walking up).")
+@click.option("--rule-pack", metavar="FILE", help="Use this tenancy rule pack.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity that makes the exit code 1 [default: error]; drift is a warning.")
+@click.option("--no-drift", is_flag=True, help="Only check the live schema; do not compare it with the migrations.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache when replaying migrations.")
+def db_command(dsn, paths, config_path, rule_pack, fmt, fail_on, no_drift, no_cache) -> None:
+    """Check a live database: the org column and org index of every org table
+    (ORG004, ORG002), and drift between the database and the migrations under
+    PATHS (default: the current folder).
+
+    Read-only: it opens one transaction, runs SET TRANSACTION READ ONLY, then
+    only SELECTs on pg_catalog, and rolls back. It never writes, locks a table
+    or reads a row of your data, so a read-only role is enough. Needs psycopg 3:
+    pip install 'orgscope[db]'.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage, connection
+    or configuration error.
+
+    \b
+    Examples:
+      orgscope db --dsn postgresql://readonly@localhost:5432/app
+      ORGSCOPE_DSN=postgresql://readonly@db/app orgscope db --format json
+      orgscope db --dsn "$DATABASE_URL" --fail-on warning   # drift fails too
+    """
+    try:
+        code, text = check_database(dsn, list(paths), config_path, rule_pack, fmt, fail_on, no_drift, no_cache)
+    except OrgscopeError as exc:
+        click.echo(f"orgscope: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(text, nl=False)
+    sys.exit(code)
+
+
+def check_database(dsn: str, paths: list[Path], config_path: str | None, rule_pack: str | None, fmt: str,
+                   fail_on: str | None, no_drift: bool, no_cache: bool) -> tuple[int, str]:
+    """The exit code and the report of `orgscope db`."""
+    config = _load_config(config_path, rule_pack)
+    model = config.load_model()
+    severities = {code: config.severity.get(code, "error") for code in ("ORG002", "ORG004")}
+    conn = connect(dsn)
+    try:
+        import psycopg
+
+        try:
+            tables = read_catalog(conn, model)
+        except psycopg.Error as exc:
+            raise OrgscopeError(f"cannot read the catalog of {redact(dsn)}: {_first_line(exc)}") from None
+    finally:
+        conn.close()
+
+    findings = schema_findings(tables, model, severities)
+    notes = []
+    if not no_drift:
+        from orgscope.engine import Options, build_project_catalog
+
+        catalog = build_project_catalog(paths, config, Options(use_cache=not no_cache))
+        if catalog.migration_paths:
+            findings += drift_findings(tables, catalog.schema, model)
+        else:
+            notes.append("no migrations found: drift not reported")
+    missing = sorted(f"{s or 'public'}.{n}" for s, n in model.org_tables if (s, n) not in tables)
+    if missing:
+        notes.append(f"org tables not in the database: {', '.join(missing)}")
+
+    threshold = SEVERITY_RANK[fail_on or config.fail_on]
+    code = EXIT_FINDINGS if any(SEVERITY_RANK[f.severity] >= threshold for f in findings) else EXIT_OK
+    return code, render(findings, notes, redact(dsn), len(tables), fmt)
+
+
+def _load_config(config_path: str | None, rule_pack: str | None):
+    from orgscope.config import find_config, load_config
+    from orgscope.errors import ConfigError
+    from orgscope.rules import known_codes
+
+    cwd = Path.cwd()
+    path = Path(config_path) if config_path else find_config(cwd)
+    if config_path and not path.is_file():
+        raise ConfigError(config_path, None, "configuration file not found")
+    config = load_config(path, cwd, known_codes())
+    if rule_pack:
+        pack = Path(rule_pack)
+        if not pack.is_file():
+            raise ConfigError(rule_pack, "--rule-pack", "rule pack file not found")
+        config = config.with_overrides(rule_pack=pack.resolve())
+    return config
+
+
+def render(findings: list[DbFinding], notes: list[str], database: str, tables: int, fmt: str) -> str:
+    by_code: dict[str, int] = {}
+    for finding in findings:
+        by_code[finding.code] = by_code.get(finding.code, 0) + 1
+    if fmt == "json":
+        data = {
+            "version": __version__,
+            "database": database,
+            "findings": [asdict(f) for f in findings],
+            "notes": notes,
+            "summary": {"tables": tables, "findings": len(findings), "by_code": by_code},
+        }
+        return json.dumps(data, indent=2) + "\n"
+    lines = [f"{f.table}: {f.code} [{f.severity}] {f.message}" for f in findings]
+    lines += [f"note: {note}" for note in notes]
+    if findings:
+        counts = ", ".join(f"{n} {code}" for code, n in sorted(by_code.items()))
+        lines.append(f"Found {len(findings)} problem{'s' if len(findings) != 1 else ''} ({counts}) "
+                     f"in {database} ({tables} org tables read, read-only)")
+    else:
+        lines.append(f"All checks passed for {database} ({tables} org tables read, read-only)")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["db_command", "read_catalog", "schema_findings", "drift_findings", "redact"]
