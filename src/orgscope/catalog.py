@@ -21,6 +21,7 @@ class Catalog:
     schema: object  # orgscope.schema.Schema (None before replay in unit tests)
     models: dict[str, list[ModelDef]] = field(default_factory=dict)
     migration_paths: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # odd migration graphs, duplicate index names
 
     def has_column(self, table: str | None, schema: str | None, column: str) -> bool | None:
         """Does `table` have `column`? The replayed schema when it knows the
@@ -57,22 +58,13 @@ def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalo
         for model_def in facts.models:
             models.setdefault(model_def.name, []).append(model_def)
     sql_migrations.sort(key=lambda item: natural_sort_key(item[0]))
-    ordered = [(path, revision.events) for path, revision in _ordered_alembic(order_alembic, alembic)]
+    warnings: list[str] = []
+    ordered = [(path, revision.events) for path, revision in order_alembic(alembic, warnings)] if alembic else []
     migrations = sql_migrations + ordered
     schema = replay(migrations, model)
-    return Catalog(model=model, schema=schema, models=models, migration_paths=[p for p, _ in migrations])
-
-
-def _ordered_alembic(order_alembic, revisions):
-    if not revisions:
-        return []
-    result = order_alembic(revisions)
-    # order_alembic may return (ordered, warnings)
-    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list) and (
-        not result[0] or isinstance(result[0][0], tuple)
-    ):
-        return result[0]
-    return result
+    warnings.extend(getattr(schema, "warnings", []))
+    return Catalog(model=model, schema=schema, models=models, migration_paths=[p for p, _ in migrations],
+                   warnings=warnings)
 
 
 def resolve_models(facts: FileFacts, catalog: Catalog) -> None:

@@ -110,6 +110,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     for facts in all_facts.values():
         if facts.path in target_paths:
             notes.extend(facts.notes)
+    notes.extend(catalog.warnings)
     return RunResult(
         findings=findings,
         files=len(targets),

@@ -186,6 +186,14 @@ class IndexDef:
     partial: bool = False
     schema: str | None = None
     if_not_exists: bool = False
+    # What the replay needs to follow PostgreSQL exactly: the kind (for the
+    # name PostgreSQL makes up for an unnamed index), each key's name
+    # (`lower(name)` is "lower", `(a || b)` is "expr"), and every column the
+    # index depends on (keys, expressions, INCLUDE, WHERE): dropping any of
+    # them drops the index.
+    kind: str = "index"  # index | unique (constraint) | primary (key constraint)
+    key_names: list[str] | None = None
+    uses: list[str] | None = None
 
 
 @dataclass(slots=True)

@@ -35,8 +35,9 @@ CATALOG_MARKERS = (b"__tablename__", b"Table(", b"down_revision")
 PARALLEL_THRESHOLD = 24
 
 
-class FileTimeout(Exception):
-    pass
+class FileTimeout(BaseException):
+    """Raised by the time bound. A BaseException, so that the `except
+    Exception` guards around a single statement cannot swallow it."""
 
 
 def extraction_settings(config: Config, model: TenancyModel) -> tuple:

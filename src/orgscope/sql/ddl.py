@@ -188,16 +188,8 @@ def _bundled_model() -> TenancyModel:
     return load_pack(default_pack_path())
 
 
-@dataclass(slots=True)
-class IndexDefinition(IndexDef):
-    """An IndexDef read from SQL, with what the replay needs to follow
-    PostgreSQL exactly: the label of the name PostgreSQL makes up for an
-    unnamed index, the name of each key in it, and every column the index
-    depends on (a DROP COLUMN of any of them drops the index)."""
-
-    kind: str = "index"  # index | unique (constraint) | primary (key constraint)
-    key_names: list[str] | None = None  # `lower(name)` is "lower", `(a || b)` is "expr"
-    uses: list[str] | None = None  # columns of the keys, their expressions, INCLUDE and WHERE
+# An IndexDef read from SQL (every field of it is filled in).
+IndexDefinition = IndexDef
 
 
 # --- tokens ------------------------------------------------------------------
