@@ -37,7 +37,7 @@ from pathlib import Path
 ORG_TABLES = {
     "agents": ["id", "name", "voice_id", "prompt", "language", "status", "created_at", "updated_at"],
     "calls": ["id", "agent_id", "contact_id", "campaign_id", "status", "duration_seconds", "started_at",
-              "ended_at", "recording_url"],
+              "ended_at", "recording_url", "created_at"],
     "voices": ["id", "name", "provider", "external_id", "gender", "created_at"],
     "knowledge_bases": ["id", "name", "description", "document_count", "created_at"],
     "tools": ["id", "name", "kind", "config", "agent_id", "created_at"],
@@ -525,7 +525,7 @@ def _fstring_function(mod: DbModule, rng: random.Random) -> None:
     """A query built with an f-string: a module constant for the columns, a
     value interpolated in a value position, and a local `sql +=` extension."""
     out = mod.out
-    table = rng.choice(["agents", "calls", "campaigns", "contacts"])
+    table = rng.choice(["agents", "calls", "campaigns"])  # the tables with a status column
     out.add(f"def search_{table}(conn, org_id, status=None, limit=50):",
             f'    """Search {table} of one organization, newest first."""',
             f'    sql = f"SELECT {{{table.upper()}_COLUMNS}} FROM {table} WHERE clerk_org_id = %s"',
@@ -575,11 +575,12 @@ def _supabase_function(mod: DbModule, rng: random.Random, violation: str | None)
                     "    )",
                     "    return response.data")
         elif kind == 1:
-            out.add(f"def list_{table}(sb, org_id, status=None, limit=50):",
+            column = label_column(table)
+            out.add(f"def list_{table}(sb, org_id, {column}=None, limit=50):",
                     f'    """{rng.choice(NEUTRAL_PROSE)}"""',
                     f'    query = sb.table("{table}").select("*").eq("clerk_org_id", org_id)',
-                    "    if status:",
-                    '        query = query.eq("status", status)',
+                    f"    if {column}:",
+                    f'        query = query.eq("{column}", {column})',
                     '    return query.order("created_at", desc=True).limit(limit).execute().data')
         elif kind == 2:
             out.add(f"def create_{singular}(sb, org_id, name):",
@@ -868,7 +869,7 @@ def query_file(rng: random.Random, index: int, violations: int) -> tuple[str, li
     bad_at = set(rng.sample(range(count), k=min(violations, count)))
     for n in range(count):
         if n in bad_at:
-            table = rng.choice(list(ORG_TABLES))
+            table = rng.choice(["agents", "calls", "campaigns"])  # they have a status column
             code = rng.choice(["ORG001", "ORG003"])
             lines.append(f"-- name: report-{table.replace('_', '-')}-{n}")
             planted.append((len(lines) + 1, code, table))
