@@ -905,10 +905,16 @@ def _rng(seed: int, *key: object) -> random.Random:
     return random.Random(":".join(map(str, (seed, *key))))
 
 
-def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int = 400) -> dict:
-    """Write the tree into `out` (which must not exist or be empty) and return the manifest."""
+def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int = 400,
+             violation_every: int = 20) -> dict:
+    """Write the tree into `out` (which must not exist or be empty) and return the manifest.
+
+    One DB-touching module in `violation_every` carries a violation.
+    """
     if files < 20:
         raise ValueError("--files must be at least 20")
+    if violation_every < 1:
+        raise ValueError("--violation-every must be at least 1")
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise ValueError(f"{out} is not empty")
@@ -945,11 +951,12 @@ def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int =
         path = f"app/{package}/{stem}.py"
         siblings = rng.sample(module_names, k=min(len(module_names), rng.randint(0, 3)))
         if is_db:
-            # About one DB-touching file in twenty carries a violation; the
-            # planted ones rotate through every style and every code.
-            if db_index % 20 == 11:
-                style = style_cycle[(db_index // 20) % 4]
-                violation = VIOLATIONS[style][(db_index // 80) % 3]
+            # One DB-touching file in `violation_every` carries a violation;
+            # the planted ones rotate through every style and every code.
+            if db_index % violation_every == min(11, violation_every - 1):
+                group = db_index // violation_every
+                style = style_cycle[group % 4]
+                violation = VIOLATIONS[style][(group // 4) % 3]
             else:
                 style = style_cycle[(db_index + rng.randrange(2)) % 4]
                 violation = None
@@ -998,12 +1005,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=5000, help="number of Python files (default 5000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--migrations", type=int, default=400, help="number of SQL migrations (default 400)")
+    parser.add_argument("--violation-every", type=int, default=20,
+                        help="one DB-touching file in N carries a violation (default 20)")
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = parser.parse_args(argv)
     if args.force and args.out.exists():
         shutil.rmtree(args.out)
     try:
-        manifest = generate(args.out, args.files, args.seed, args.migrations)
+        manifest = generate(args.out, args.files, args.seed, args.migrations, args.violation_every)
     except (ValueError, OSError) as exc:
         print(f"generate: error: {exc}", file=sys.stderr)
         return 2
