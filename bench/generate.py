@@ -956,7 +956,7 @@ def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int =
             if db_index % violation_every == min(11, violation_every - 1):
                 group = db_index // violation_every
                 style = style_cycle[group % 4]
-                violation = VIOLATIONS[style][(group // 4) % 3]
+                violation = VIOLATIONS[style][group % 3]
             else:
                 style = style_cycle[(db_index + rng.randrange(2)) % 4]
                 violation = None

@@ -47,7 +47,7 @@ def tree(tmp_path_factory):
     # Small but above the engine's threshold for starting workers, and one
     # DB-touching module in two carries a violation so every mode has
     # findings from both front ends to agree on.
-    manifest = _load_generator().generate(root, files=60, seed=7, migration_count=30, violation_every=2)
+    manifest = _load_generator().generate(root, files=70, seed=7, migration_count=30, violation_every=2)
     return root, manifest
 
 
