@@ -307,11 +307,21 @@ def test_python_2_file_that_mentions_an_org_table_is_org900(tmp_path):
     assert finding.line == 1, "the syntax error is on line 1"
 
 
-def test_python_2_file_without_an_org_table_gets_a_note(tmp_path):
+def test_python_2_file_without_an_org_table_is_checked_by_the_prefilter_alone(tmp_path):
+    # A file that names no org table, tenancy column or model class cannot hold
+    # a tenancy finding, so it is never parsed (the prefilter is what keeps a
+    # run on a large repository cheap); its syntax is the Python linter's business.
     _write(tmp_path, {SIBLING: SIBLING_SQL, "app/legacy.py": 'print "hello"\nexec "x = 1"\n'})
     result = _run(tmp_path)
     assert _places(result) == {SIBLING_FINDING}
-    assert any("app/legacy.py" in note for note in result.notes), result.notes
+    assert result.files == 2
+
+
+def test_python_2_file_that_names_an_org_table_is_org900(tmp_path):
+    _write(tmp_path, {SIBLING: SIBLING_SQL, "app/legacy.py": 'print "hello"\nrows = db.query("agents")\n'})
+    result = _run(tmp_path)
+    [finding] = _only(result, "app/legacy.py")
+    assert finding.code == "ORG900" and "cannot parse Python" in finding.message
 
 
 def test_utf16_file_is_reported_not_misread(tmp_path):

@@ -173,7 +173,10 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
     if output is not None:
         from orgscope.writes import write_atomic
 
-        write_atomic(output, text, overwrite=True)
+        try:
+            write_atomic(output, text, overwrite=True)
+        except OSError as exc:
+            raise OrgscopeError(f"cannot write {output}: {exc.strerror or exc}") from None
     elif not quiet:
         click.echo(text, nl=False, color=use_color)
     sys.exit(exit_code(result, fail_on or config.fail_on))
@@ -345,6 +348,14 @@ def init(pyproject, force) -> None:
         path = write_yaml_config(folder, force=force)
     click.echo(f"Wrote {path.name}: every key is commented out with its default; uncomment what you change")
 
+
+def _register_optional_commands() -> None:
+    from orgscope.livedb import db_command
+
+    main.add_command(db_command)
+
+
+_register_optional_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

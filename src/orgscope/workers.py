@@ -152,10 +152,11 @@ def extract_text(rel: str, kind: str, text: str, ctx: ExtractContext, timeout: f
     """Facts of one decoded file under a time bound; never raises (unless debugging)."""
     if kind == "python":
         ctx = replace(ctx, module=module_name(rel))
-    with _time_bound(timeout):
+    with _time_bound(timeout) as bound:
         try:
             return extract_file(rel, text, kind, ctx)
         except FileTimeout:
+            bound.honoured = True
             return _problem(rel, kind, f"analysis took longer than file_timeout ({timeout:g} s); not analysed")
         except RecursionError:
             return _problem(rel, kind, "too deeply nested to analyse (recursion limit); not analysed")
@@ -166,30 +167,39 @@ def extract_text(rel: str, kind: str, text: str, ctx: ExtractContext, timeout: f
 
 
 class _time_bound:
-    """SIGALRM-based bound; only in the main thread of a process (else no bound)."""
+    """A SIGALRM-based bound, in the main thread of a process (else no bound).
+
+    Python swallows an exception raised while a finalizer or gc callback runs,
+    so a one-shot alarm could be lost and the file analysed unbounded. The
+    timer therefore keeps firing every 50 ms after the deadline until the
+    caller marks the time-out as honoured.
+    """
+
+    REPEAT = 0.05
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.active = False
+        self.honoured = False
 
     def __enter__(self):
         import threading
 
         if self.seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.previous = signal.signal(signal.SIGALRM, self._expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds, self.REPEAT)
             self.active = True
         return self
+
+    def _expired(self, signum, frame):
+        if not self.honoured:
+            raise FileTimeout()
 
     def __exit__(self, *exc):
         if self.active:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         return False
-
-
-def _raise_timeout(signum, frame):
-    raise FileTimeout()
 
 
 def _mentions(text: str, words: frozenset[str]) -> bool:

@@ -39,11 +39,16 @@ def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
     # libcst's native parser cannot be interrupted by the time bound, and it
     # takes time quadratic in the length of an operator chain. CPython's parser
     # (parsing only, about 20x faster) refuses such nesting at once.
+    # Deep nesting can also crash libcst outright, so what CPython calls too
+    # nested is refused here too.
     try:
         compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except RecursionError:
+    except (RecursionError, MemoryError):
         return _failed(path, text, ctx, "the file is too deeply nested to analyse within file_timeout")
-    except (SyntaxError, ValueError, MemoryError, OverflowError):
+    except SyntaxError as exc:
+        if "nested" in str(exc.msg):
+            return _failed(path, text, ctx, f"the file is too deeply nested to analyse: {exc.msg}")
+    except (ValueError, OverflowError):
         pass  # libcst reports syntax errors itself, with its own recovery
     try:
         module = cst.parse_module(text)
