@@ -77,10 +77,10 @@ def test_run_step_reports_usage_errors(workspace):
 
 
 def test_the_documented_workflow_uses_the_action_inputs():
-    doc = (THIS_REPO / "docs" / "workflow.md").read_text()
+    doc = (THIS_REPO / "README.md").read_text()
     blocks = [textwrap.dedent(b.split("```", 1)[0]) for b in doc.split("```yaml\n")[1:]]
     workflows = [yaml.safe_load(b) for b in blocks if "jobs:" in b]
-    assert workflows, "docs/workflow.md shows no GitHub Actions workflow"
+    assert workflows, "README.md shows no GitHub Actions workflow"
     for workflow in workflows:
         for job in workflow["jobs"].values():
             for step in job["steps"]:
