@@ -100,21 +100,29 @@ def floor(root: str) -> dict:
                      for name, _ in _MODEL.findall(text)})
     model_word = re.compile(r"\b(?:%s)\b" % "|".join(models)) if models else None
 
+    read_seconds = time.perf_counter() - started
+    python_seconds = sql_seconds = 0.0
     python_parsed = sql_statements = sql_failures = sql_strings = 0
     for path, text in texts.items():
         if path.endswith(".sql"):
+            mark = time.perf_counter()
             parsed, failed = parse_sql_statements(text, dialect)
+            sql_seconds += time.perf_counter() - mark
             sql_statements += parsed
             sql_failures += failed
             continue
         if not (_ORG_WORD.search(text) or (model_word is not None and model_word.search(text))):
             continue
+        mark = time.perf_counter()
         try:
             libcst.parse_module(text)
         except Exception:
             pass
         python_parsed += 1
-        for literal in sql_literals(text):
+        literals = sql_literals(text)
+        python_seconds += time.perf_counter() - mark
+        mark = time.perf_counter()
+        for literal in literals:
             if not _ORG_WORD.search(literal):
                 continue
             sql_strings += 1
@@ -122,6 +130,7 @@ def floor(root: str) -> dict:
                 sqlglot.parse(literal, read="postgres")
             except Exception:
                 sql_failures += 1
+        sql_seconds += time.perf_counter() - mark
     return {
         "files": len(texts),
         "bytes": total_bytes,
@@ -131,6 +140,9 @@ def floor(root: str) -> dict:
         "sql_strings_parsed": sql_strings,
         "sql_failures": sql_failures,
         "seconds_inside": round(time.perf_counter() - started, 3),
+        "read_seconds": round(read_seconds, 3),
+        "python_parse_seconds": round(python_seconds, 3),
+        "sql_parse_seconds": round(sql_seconds, 3),
     }
 
 

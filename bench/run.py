@@ -324,7 +324,9 @@ def render(results: list[ScaleResult], info: dict) -> str:
                       f"best of {r.repeat} ==",
                   f"floor       {_fmt(r.floor)}   parsed {r.floor_work.get('python_parsed', '?')} Python files, "
                   f"{r.floor_work.get('sql_statements_parsed', '?')} SQL statements, "
-                  f"{r.floor_work.get('sql_strings_parsed', '?')} SQL strings",
+                  f"{r.floor_work.get('sql_strings_parsed', '?')} SQL strings "
+                  f"(libcst {r.floor_work.get('python_parse_seconds', '?')} s, "
+                  f"sqlglot {r.floor_work.get('sql_parse_seconds', '?')} s)",
                   f"cold        {_fmt(r.cold)}",
                   f"warm        {_fmt(r.warm)}",
                   f"pre-commit  {_fmt(r.precommit)}   ({PRECOMMIT_FILES} edited files, the rest cached)",
