@@ -140,6 +140,7 @@ def test_analysis_over_file_timeout_is_org900_saying_so(tmp_path):
     assert "file_timeout (0.05 s)" in finding.message
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_time_out_that_goes_off_inside_a_gc_callback_is_not_lost(tmp_path):
     # Python swallows an exception raised while a finalizer or a gc callback
     # runs ("Exception ignored in ..."). A one-shot alarm that goes off there is

@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from orgscope import __version__
-from orgscope.config import SEVERITIES, Config, check_code, find_config, load_config
-from orgscope.errors import ConfigError, OrgscopeError
+from orgscope.config import SEVERITIES, Config, check_code, resolve_config
+from orgscope.errors import OrgscopeError
 from orgscope.report import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -54,19 +54,7 @@ def main() -> None:
 
 
 def _load(config_path: str | None, rule_pack: str | None = None) -> Config:
-    from orgscope.rules import known_codes
-
-    cwd = Path.cwd()
-    path = Path(config_path) if config_path else find_config(cwd)
-    if config_path and not path.is_file():
-        raise ConfigError(config_path, None, "configuration file not found")
-    config = load_config(path, cwd, known_codes())
-    if rule_pack:
-        pack = Path(rule_pack)
-        if not pack.is_file():
-            raise ConfigError(rule_pack, "--rule-pack", "rule pack file not found")
-        config = config.with_overrides(rule_pack=pack.resolve())
-    return config
+    return resolve_config(config_path, rule_pack, Path.cwd())
 
 
 def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:

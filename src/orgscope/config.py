@@ -166,6 +166,23 @@ def load_config(path: Path | None, cwd: Path, known_codes: set[str]) -> Config:
     return Config(root=root, source=where, **values)
 
 
+def resolve_config(config_path: str | None, rule_pack: str | None, cwd: Path) -> Config:
+    """The configuration a command runs with: `--config` or the nearest config
+    file, then `--rule-pack` on top."""
+    from orgscope.rules import known_codes
+
+    path = Path(config_path) if config_path else find_config(cwd)
+    if config_path and not path.is_file():
+        raise ConfigError(config_path, None, "configuration file not found")
+    config = load_config(path, cwd, known_codes())
+    if rule_pack:
+        pack = Path(rule_pack)
+        if not pack.is_file():
+            raise ConfigError(rule_pack, "--rule-pack", "rule pack file not found")
+        config = config.with_overrides(rule_pack=pack.resolve())
+    return config
+
+
 def check_code(code: str, known_codes: set[str], where: str, key: str) -> None:
     if code.upper() not in known_codes:
         raise ConfigError(where, key, f"unknown rule code {code!r} (known: {', '.join(sorted(known_codes))})")

@@ -354,21 +354,9 @@ def check_database(dsn: str, paths: list[Path], config_path: str | None, rule_pa
 
 
 def _load_config(config_path: str | None, rule_pack: str | None):
-    from orgscope.config import find_config, load_config
-    from orgscope.errors import ConfigError
-    from orgscope.rules import known_codes
+    from orgscope.config import resolve_config
 
-    cwd = Path.cwd()
-    path = Path(config_path) if config_path else find_config(cwd)
-    if config_path and not path.is_file():
-        raise ConfigError(config_path, None, "configuration file not found")
-    config = load_config(path, cwd, known_codes())
-    if rule_pack:
-        pack = Path(rule_pack)
-        if not pack.is_file():
-            raise ConfigError(rule_pack, "--rule-pack", "rule pack file not found")
-        config = config.with_overrides(rule_pack=pack.resolve())
-    return config
+    return resolve_config(config_path, rule_pack, Path.cwd())
 
 
 def render(findings: list[DbFinding], notes: list[str], database: str, tables: int, fmt: str) -> str:
