@@ -298,6 +298,7 @@ def machine() -> dict:
         "platform": platform.platform(),
         "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "orgscope": _orgscope_version(),
+        "commit": _commit(),
     }
 
 
@@ -310,6 +311,16 @@ def _orgscope_version() -> str | None:
         return None
 
 
+def _commit() -> str | None:
+    """The git commit of the checkout being measured, when there is one."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH, capture_output=True, text=True,
+                              timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
 def _fmt(m: Measure | None) -> str:
     if m is None:
         return "-"
@@ -318,7 +329,8 @@ def _fmt(m: Measure | None) -> str:
 
 def render(results: list[ScaleResult], info: dict) -> str:
     lines = [f"machine: {info['cores']} cores, Python {info['python']} ({info['platform']}), "
-             f"orgscope {info['orgscope']}, load average before {info['load_average']}"]
+             f"orgscope {info['orgscope']} ({info['commit'] or 'no git'}), "
+             f"load average before {info['load_average']}"]
     for r in results:
         lines += ["", f"== {r.files} Python files ({r.tree_files} files in all), seed {r.seed}, "
                       f"best of {r.repeat} ==",
