@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
+from orgscope.python.nodes import children
 from orgscope.facts import (
     AddColumn,
     AlembicRevision,
@@ -152,7 +153,7 @@ class _Reader:
             yield node
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             return
-        for child in node.children:
+        for child in children(node):
             yield from self._calls(child)
 
     def _batch(self, item: cst.WithItem) -> None:

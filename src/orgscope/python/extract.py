@@ -14,11 +14,11 @@ import ast
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from orgscope.facts import FileFacts, Problem, Span
 from orgscope.python import alembic
 from orgscope.python.names import Names
+from orgscope.python.nodes import compute_positions
 from orgscope.python.sqlalchemy import collect_models
 from orgscope.python.walker import Walker
 
@@ -56,8 +56,7 @@ def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
         return _unparsable(path, text, ctx, exc)
     except (ValueError, UnicodeError, RecursionError) as exc:
         return _failed(path, text, ctx, f"cannot parse Python: {exc}", syntax=True)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    positions = compute_positions(module)
     names = Names(module, getattr(ctx, "module", "") or "", is_package=path.endswith("__init__.py"))
     info = alembic.revision_info(module)
     kind = "alembic" if info is not None else "python"

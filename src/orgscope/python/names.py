@@ -12,6 +12,8 @@ import sys
 
 import libcst as cst
 
+from orgscope.python.nodes import children
+
 # Third-party packages whose classes are never the project's models.
 _LIBRARIES = frozenset(
     {
@@ -194,4 +196,4 @@ def _walk_imports(module: cst.Module):
             continue
         if isinstance(node, (cst.BaseExpression,)):
             continue  # imports are statements: no need to look inside expressions
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(children(node)))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
+from orgscope.python.nodes import children
 from orgscope.facts import CALL, COLUMN, LITERAL, PARAM, SUBQUERY, Block, Column, ModelDef, Query, Ref, Write
 from orgscope.model import split_table_name
 from orgscope.python.names import dotted, is_sqlalchemy, string_value
@@ -71,7 +72,7 @@ def collect_models(w: "Walker") -> list[ModelDef]:
                 found.append(ModelDef(name.value, table[1], w.names.module_name, w.span(name), table[0]))
         if isinstance(node, cst.BaseExpression):
             continue
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(children(node)))
     found.sort(key=lambda m: (m.span.line, m.span.column))
     for model in found:
         w.local_models[model.name] = (model.table, model.schema)
@@ -240,7 +241,7 @@ def _entities_in(w: "Walker", node: cst.CSTNode) -> Iterable[tuple[Entity, cst.B
             return
     if isinstance(node, cst.Call) and _sa_function(w, node.func) in ("select", "update", "delete", "insert"):
         return  # a nested statement is a query of its own
-    for child in node.children:
+    for child in children(node):
         yield from _entities_in(w, child)
 
 

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from orgscope.python.nodes import children
 from orgscope.facts import Problem, Query, Span
 from orgscope.python import rawsql, sqlalchemy, supabase, wrappers
 from orgscope.python.mapped import Pos
@@ -59,12 +60,19 @@ class Walker:
         self.latest: dict[int, Value] = {}
         self.snapshots: dict[int, list[Value]] = {}
         self.absorbed: set[int] = set()
-        self.statement: Span = Span(1, 1, 1, 2)
+        # The statement being walked; its span (which takes suppressions on its
+        # first line) is only computed when a fact needs it.
+        self._statement_node: cst.CSTNode | None = None
         self.scope = Scope(None, "module")
         self.module_env: Env = {}
         self.env: Env = self.module_env
 
     # --- positions -------------------------------------------------------------
+
+    @property
+    def statement(self) -> Span:
+        node = self._statement_node
+        return Span(1, 1, 1, 2) if node is None else self.span(node)
 
     def span(self, node: cst.CSTNode) -> Span:
         where: CodeRange = self.positions[node]
@@ -208,7 +216,7 @@ class Walker:
     def run_statement(self, statement: cst.CSTNode) -> bool:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
-                self.statement = self.span(small)
+                self._statement_node = small
                 if not self.run_small(small):
                     return False
             return True
@@ -216,8 +224,8 @@ class Walker:
         if handler is not None:
             return handler(statement)
         # Anything else (an unfamiliar compound statement): look at its expressions.
-        self.statement = self.span(statement)
-        for child in statement.children:
+        self._statement_node = statement
+        for child in children(statement):
             if isinstance(child, cst.BaseExpression):
                 self.use(self.ev(child))
         return True
@@ -233,7 +241,7 @@ class Walker:
         elif isinstance(small, cst.AugAssign):
             self.aug_assign(small)
         elif isinstance(small, (cst.Return, cst.Raise)):
-            for child in small.children:
+            for child in children(small):
                 if isinstance(child, cst.BaseExpression):
                     self.use(self.ev(child))
             return False
@@ -248,7 +256,7 @@ class Walker:
             for name in _target_names(small.target):
                 self.env.pop(name, None)
         else:
-            for child in small.children:
+            for child in children(small):
                 if isinstance(child, cst.BaseExpression):
                     self.use(self.ev(child))
         return True
@@ -350,7 +358,7 @@ class Walker:
         return True
 
     def run_If(self, node: cst.If) -> bool:
-        self.statement = self.span(node.test)
+        self._statement_node = node.test
         self.use(self.ev(node.test))
         name = _truthy_name(node.test)
         if name is not None and name in self.scope.guarded:
@@ -388,11 +396,11 @@ class Walker:
         return self._adopt(merged) or True  # a loop may run zero times: never "always leaves"
 
     def run_For(self, node: cst.For) -> bool:
-        self.statement = self.span(node.iter)
+        self._statement_node = node.iter
         return self._loop(node, [node.iter])
 
     def run_While(self, node: cst.While) -> bool:
-        self.statement = self.span(node.test)
+        self._statement_node = node.test
         return self._loop(node, [node.test])
 
     def run_Try(self, node: cst.Try | cst.TryStar) -> bool:
@@ -417,7 +425,7 @@ class Walker:
 
     def run_With(self, node: cst.With) -> bool:
         for item in node.items:
-            self.statement = self.span(item)
+            self._statement_node = item
             self.use(self.ev(item.item))
             if item.asname is not None:
                 for name in _target_names(item.asname.name):
@@ -425,7 +433,7 @@ class Walker:
         return self._adopt(self.branch(node.body, self.env))
 
     def run_Match(self, node: cst.Match) -> bool:
-        self.statement = self.span(node.subject)
+        self._statement_node = node.subject
         self.use(self.ev(node.subject))
         before = dict(self.env)
         ends = [self.branch(case.body, before) for case in node.cases]
@@ -439,11 +447,11 @@ class Walker:
 
     def run_FunctionDef(self, node: cst.FunctionDef) -> bool:
         for decorator in node.decorators:
-            self.statement = self.span(decorator)
+            self._statement_node = decorator
             self.use(self.ev(decorator.decorator))
         for param in _parameters(node.params):
             if param.default is not None:
-                self.statement = self.span(param)
+                self._statement_node = param
                 self.use(self.ev(param.default))
         self.nested(node, "function")
         self.env.pop(node.name.value, None)
@@ -452,7 +460,7 @@ class Walker:
     def run_ClassDef(self, node: cst.ClassDef) -> bool:
         for decorator in node.decorators:
             self.use(self.ev(decorator.decorator))
-        self.statement = self.span(node.name)
+        self._statement_node = node.name
         for arg in node.bases:
             self.use(self.ev(arg.value))
         self.nested(node, "class")
@@ -460,7 +468,7 @@ class Walker:
         return True
 
     def nested(self, node: cst.FunctionDef | cst.ClassDef, kind: str) -> None:
-        saved_env, saved_scope, saved_statement = self.env, self.scope, self.statement
+        saved_env, saved_scope, saved_statement = self.env, self.scope, self._statement_node
         self.env = {}
         self.scope = Scope(saved_scope, kind)
         try:
@@ -468,7 +476,7 @@ class Walker:
             self.run_body(body, docstring=True)
             self.flush(self.env)
         finally:
-            self.env, self.scope, self.statement = saved_env, saved_scope, saved_statement
+            self.env, self.scope, self._statement_node = saved_env, saved_scope, saved_statement
 
     def flush(self, env: Env) -> None:
         """The scope ends: what was built and never used is emitted as it stands."""
@@ -488,7 +496,7 @@ class Walker:
         return self.ev_children(node)
 
     def ev_children(self, node: cst.CSTNode) -> tuple[Value, ...]:
-        for child in node.children:
+        for child in children(node):
             if isinstance(child, (cst.BaseExpression, cst.Arg, cst.BaseElement, cst.BaseDictElement,
                                   cst.CompFor, cst.CompIf, cst.Index, cst.Slice, cst.SubscriptElement,
                                   cst.FormattedStringExpression, cst.Parameters, cst.Param)):
