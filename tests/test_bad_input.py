@@ -89,3 +89,15 @@ def test_symlink_loop_does_not_hang(tmp_path):
     (tmp_path / "queries" / "loop").symlink_to(tmp_path, target_is_directory=True)
     result = _run(tmp_path)
     assert _codes_by_path(result) == {"queries/bad.sql": ["ORG001"]}
+
+
+def test_prefilter_matches_whole_names_only(tmp_path):
+    # `functools` and `recalls` do not name the org tables tools and calls, but
+    # `AGENTS_TABLE` and `list_agents` name agents.
+    from orgscope.workers import _mentions
+
+    words = frozenset({"tools", "calls", "agents"})
+    assert not _mentions("import functools, itertools\n# recalls the past\n", words)
+    assert _mentions("AGENTS_TABLE = 'x'\n", words)
+    assert _mentions("def list_agents(): ...\n", words)
+    assert _mentions('sql = "SELECT * FROM public.Agents"', words)

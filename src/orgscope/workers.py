@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from orgscope.cache import FactsCache, file_key, settings_key
@@ -203,8 +205,16 @@ class _time_bound:
 
 
 def _mentions(text: str, words: frozenset[str]) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in words)
+    return _mention_pattern(words).search(text) is not None
+
+
+@lru_cache(maxsize=8)
+def _mention_pattern(words: frozenset[str]) -> re.Pattern:
+    """A word of the set standing on its own: not inside a longer name
+    (`functools` does not mention `tools`), but `_` counts as a separator so
+    that `AGENTS_TABLE` and `list_agents` do mention `agents`."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 def _is_internal_failure(facts: FileFacts) -> bool:
