@@ -101,3 +101,11 @@ def test_prefilter_matches_whole_names_only(tmp_path):
     assert _mentions("AGENTS_TABLE = 'x'\n", words)
     assert _mentions("def list_agents(): ...\n", words)
     assert _mentions('sql = "SELECT * FROM public.Agents"', words)
+
+
+def test_model_class_names_match_in_their_own_case_only():
+    from orgscope.workers import _mentions
+
+    names = frozenset({"Call", "Agent"})
+    assert _mentions("stmt = select(Call).where(Call.id == x)\n", frozenset({"agents"}), names)
+    assert not _mentions("# call the API, then call it again\n", frozenset({"agents"}), names)

@@ -73,8 +73,8 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     catalog_files = [f for f in project if extractor.feeds_catalog(f)]
     all_facts = extractor.run(catalog_files)
     catalog = build_catalog(model, all_facts.values())
-    model_words = frozenset(name.lower() for name in catalog.models)
-    all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_words))
+    model_names = frozenset(catalog.models)
+    all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_names))
     extractor.save(complete=project is targets and not paths)
 
     ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)

@@ -93,16 +93,18 @@ class Extractor:
         data = loaded[0]
         return data is not None and any(marker in data for marker in CATALOG_MARKERS)
 
-    def run(self, files: list[SourceFile], extra_words: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
+    def run(self, files: list[SourceFile], model_names: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
+        """Facts of `files`. A file is parsed only when it names an org table or
+        tenancy column (any case) or one of `model_names` (class names, exact case)."""
         results: dict[str, FileFacts] = {}
         pending: list[tuple[SourceFile, str, str]] = []
-        words = self.model.trigger_words | extra_words
+        words = self.model.trigger_words
         for source in files:
             data, text, early = self._loaded.pop(source.rel, None) or read_source(source, self.config)
             if early is not None:
                 results[source.rel] = early
                 continue
-            if source.kind != "migration" and not _mentions(text, words):
+            if source.kind != "migration" and not _mentions(text, words, model_names):
                 # Nothing here can be about an org table: only its comments matter.
                 language = "python" if source.kind == "python" else "sql"
                 results[source.rel] = FileFacts(
@@ -204,17 +206,20 @@ class _time_bound:
         return False
 
 
-def _mentions(text: str, words: frozenset[str]) -> bool:
-    return _mention_pattern(words).search(text) is not None
+def _mentions(text: str, words: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
+    if _mention_pattern(words, True).search(text) is not None:
+        return True
+    return bool(names) and _mention_pattern(names, False).search(text) is not None
 
 
 @lru_cache(maxsize=8)
-def _mention_pattern(words: frozenset[str]) -> re.Pattern:
+def _mention_pattern(words: frozenset[str], any_case: bool) -> re.Pattern:
     """A word of the set standing on its own: not inside a longer name
     (`functools` does not mention `tools`), but `_` counts as a separator so
-    that `AGENTS_TABLE` and `list_agents` do mention `agents`."""
+    that `AGENTS_TABLE` and `list_agents` do mention `agents`. Table and
+    column names match in any case (SQL folds them); class names exactly."""
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE if any_case else 0)
 
 
 def _is_internal_failure(facts: FileFacts) -> bool:
