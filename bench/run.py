@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -399,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    results = []
+    results: list[ScaleResult] = []
     temporary = None
     if args.work is not None:
         args.work.mkdir(parents=True, exist_ok=True)
@@ -407,24 +408,31 @@ def main(argv: list[str] | None = None) -> int:
     else:
         temporary = tempfile.TemporaryDirectory(prefix="orgscope-bench-")
         work = Path(temporary.name)
+
+    def record() -> None:
+        # Written after every scale: a long run stopped part-way keeps what it measured.
+        if args.json is not None:
+            document = {"machine": info, "targets": {k: v[1] for k, v in TARGETS.items()},
+                        "scales": [asdict(r) for r in results]}
+            args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+    # A polite stop (SIGTERM) ends the run like Ctrl-C: report what was measured.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for files in scales:
             repeat = args.repeat or (1 if files >= 20000 else 3)
             results.append(bench_scale(files, args.seed, repeat, work, args.jobs, semgrep, log))
+            log(render(results[-1:], info))
+            record()
     except KeyboardInterrupt:
-        log("interrupted; reporting what was measured")
+        log("stopped; reporting what was measured")
     finally:
         if temporary is not None:
             temporary.cleanup()
 
-    text = render(results, info)
-    print(text, end="")
-    if args.json is not None:
-        document = {"machine": info, "targets": {k: v[1] for k, v in TARGETS.items()},
-                    "scales": [asdict(r) for r in results]}
-        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(render(results, info), end="")
+    record()
     return 0 if results and not any(r.errors for r in results) else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())
