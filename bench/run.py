@@ -143,7 +143,12 @@ def run_once(cmd: list[str], cwd: Path, output: Path, memory: bool = False) -> t
             sampler.start()
         # wait4 rather than wait: its rusage covers the process and the
         # workers it reaped, which Popen.wait would throw away.
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # stopped: do not leave the measured process running
+            proc.kill()
+            proc.wait()
+            raise
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
     peak = None
