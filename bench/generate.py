@@ -89,6 +89,7 @@ NOUNS = ["invoice", "payment", "session", "token", "message", "transcript", "rec
          "prompt", "utterance", "latency", "webhook", "callback", "config", "schedule", "language"]
 ADJECTIVES = ["pending", "active", "stale", "raw", "cached", "remote", "local", "default", "partial",
               "daily", "hourly", "primary", "fallback", "next", "current", "previous", "signed", "final"]
+MODULE_ROLES = ["service", "utils", "handlers", "views", "tasks", "schemas", "client", "logic"]
 SUFFIXES = ["Service", "Manager", "Builder", "Parser", "Policy", "Store", "Cache", "Registry", "Handler",
             "Formatter", "Scheduler", "Resolver", "Exporter", "Tracker"]
 STDLIB = ["logging", "json", "re", "os", "time", "uuid", "hashlib", "itertools", "functools", "asyncio",
@@ -420,8 +421,8 @@ def _raw_sql_query(rng: random.Random, style: str, violation: str | None) -> tup
     kind = rng.randrange(8)
     if kind == 0:
         org, item = p("org_id"), p("item_id")
-        return (f"get_{table[:-1]}", f"SELECT {_cols(rng, table)} FROM {table} WHERE clerk_org_id = {org} AND id = {item}",
-                ["org_id", "item_id"], table)
+        sql = f"SELECT {_cols(rng, table)} FROM {table} WHERE clerk_org_id = {org} AND id = {item}"
+        return f"get_{table[:-1]}", sql, ["org_id", "item_id"], table
     if kind == 1:
         child, parent = _org_pair(rng)
         fk = _FK[(child, parent)]
@@ -861,7 +862,7 @@ def migrations(rng: random.Random, count: int) -> list[tuple[str, str]]:
     return files
 
 
-def query_file(rng: random.Random, index: int, violations: int) -> tuple[str, list[tuple[int, str, str]]]:
+def query_file(rng: random.Random, violations: int) -> tuple[str, list[tuple[int, str, str]]]:
     """An aiosql query file; returns its text and the (line, code, table) planted."""
     lines: list[str] = [f"-- Queries of the {rng.choice(PACKAGE_WORDS)} pages.", ""]
     planted: list[tuple[int, str, str]] = []
@@ -947,7 +948,9 @@ def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int =
         package = packages[i % len(packages)]
         rng = _rng(seed, "module", i)
         is_db = i % db_every == 3
-        stem = f"{rng.choice(NOUNS)}_{'repo' if is_db else rng.choice(['service', 'utils', 'handlers', 'views', 'tasks', 'schemas', 'client', 'logic'])}_{i}"
+        noun = rng.choice(NOUNS)
+        role = "repo" if is_db else rng.choice(MODULE_ROLES)
+        stem = f"{noun}_{role}_{i}"
         path = f"app/{package}/{stem}.py"
         siblings = rng.sample(module_names, k=min(len(module_names), rng.randint(0, 3)))
         if is_db:
@@ -976,7 +979,7 @@ def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int =
         rng = _rng(seed, "queries", n)
         path = f"queries/{PACKAGE_WORDS[n % len(PACKAGE_WORDS)]}_{n}.sql"
         bad = 1 if n % 3 == 0 else 0
-        text, bad_lines = query_file(rng, n, bad)
+        text, bad_lines = query_file(rng, bad)
         written[path] = text
         planted.extend(Planted(path, line, code, table, "sql") for line, code, table in bad_lines)
 
