@@ -632,27 +632,27 @@ def _truthy_name(test: cst.BaseExpression) -> str | None:
     """`x`, `x is not None`, `x != None`: the name whose truth the test checks."""
     if isinstance(test, cst.Name):
         return test.value
-    if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and len(test.comparisons) == 1:
-        target = test.comparisons[0]
-        if isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
-            if isinstance(target.operator, (cst.IsNot, cst.NotEqual)):
-                return test.left.value
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _truthy_name(test.left) or _truthy_name(test.right)
-    return None
+    return _compared_with_none(test, (cst.IsNot, cst.NotEqual))
 
 
 def _falsy_name(test: cst.BaseExpression) -> str | None:
     """`not x`, `x is None`, `x == None`, `not x or ...`: a guard on x."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         return _truthy_name(test.expression)
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _falsy_name(test.left) or _falsy_name(test.right)
+    return _compared_with_none(test, (cst.Is, cst.Equal))
+
+
+def _compared_with_none(test: cst.BaseExpression, operators: tuple[type, ...]) -> str | None:
+    """`x <op> None` with one of `operators`: the name x."""
     if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         if isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
-            if isinstance(target.operator, (cst.Is, cst.Equal)):
+            if isinstance(target.operator, operators):
                 return test.left.value
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
-        return _falsy_name(test.left) or _falsy_name(test.right)
     return None
 
 
