@@ -82,16 +82,19 @@ class Extractor:
 
     def feeds_catalog(self, source: SourceFile) -> bool:
         """Migrations, and Python files that may define models or be Alembic
-        revisions. The bytes read to decide are kept for the extraction."""
+        revisions. The text of a file that does is kept for its extraction."""
         if source.kind == "migration":
             return True
         if source.kind != "python":
             return False
-        loaded = self._loaded.get(source.rel)
-        if loaded is None:
-            loaded = self._loaded[source.rel] = read_source(source, self.config)
+        loaded = read_source(source, self.config)
         data = loaded[0]
-        return data is not None and any(marker in data for marker in CATALOG_MARKERS)
+        feeds = data is not None and any(marker in data for marker in CATALOG_MARKERS)
+        if feeds:
+            # Extracted right away in the catalog phase; the others are read
+            # again later rather than held in memory (a large tree's text).
+            self._loaded[source.rel] = loaded
+        return feeds
 
     def run(self, files: list[SourceFile], model_names: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
         """Facts of `files`. A file is parsed only when it names an org table or
