@@ -210,19 +210,32 @@ class _time_bound:
 
 
 def _mentions(text: str, words: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
-    if _mention_pattern(words, True).search(text) is not None:
+    """Does the text name one of `words` (any case: SQL folds table and column
+    names) or `names` (class names, exact case) as a whole name? Not inside a
+    longer name (`functools` does not mention `tools`), but `_` separates, so
+    `AGENTS_TABLE` and `list_agents` do mention `agents`."""
+    if _names_in(text.lower(), _alternation(words)):
         return True
-    return bool(names) and _mention_pattern(names, False).search(text) is not None
+    return bool(names) and _names_in(text, _alternation(names))
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _names_in(text: str, pattern: re.Pattern) -> bool:
+    # A plain alternation plus a boundary test in Python is several times
+    # faster than look-around assertions (and far faster than IGNORECASE).
+    end = len(text)
+    for match in pattern.finditer(text):
+        start, stop = match.span()
+        if (start == 0 or text[start - 1] not in _ALNUM) and (stop == end or text[stop] not in _ALNUM):
+            return True
+    return False
 
 
 @lru_cache(maxsize=8)
-def _mention_pattern(words: frozenset[str], any_case: bool) -> re.Pattern:
-    """A word of the set standing on its own: not inside a longer name
-    (`functools` does not mention `tools`), but `_` counts as a separator so
-    that `AGENTS_TABLE` and `list_agents` do mention `agents`. Table and
-    column names match in any case (SQL folds them); class names exactly."""
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE if any_case else 0)
+def _alternation(words: frozenset[str]) -> re.Pattern:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
 def _is_internal_failure(facts: FileFacts) -> bool:
