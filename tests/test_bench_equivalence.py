@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from orgscope.workers import PARALLEL_THRESHOLD
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -44,10 +46,14 @@ def check(tree: Path, *args: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench") / "repo"
-    # Small but above the engine's threshold for starting workers, and one
-    # DB-touching module in two carries a violation so every mode has
-    # findings from both front ends to agree on.
-    manifest = _load_generator().generate(root, files=70, seed=7, migration_count=30, violation_every=2)
+    # Small, yet both extraction phases (migrations and models, then the
+    # remaining files that mention the tenancy model: about 35 here) have
+    # more files than the engine's threshold for starting workers, so
+    # `--jobs 2` really runs them in worker processes. One DB-touching module
+    # in two carries a violation, so every mode has findings from both front
+    # ends to agree on.
+    manifest = _load_generator().generate(root, files=120, seed=7, migration_count=30, violation_every=2)
+    assert manifest["migrations"] >= PARALLEL_THRESHOLD
     return root, manifest
 
 
