@@ -129,3 +129,15 @@ def test_wrappers_and_helpers_from_the_config(lint):
         scoping_helpers=("scoped",),
     )
     assert brief(findings) == [("repo.py", "ORG003", 6, 27), ("repo.py", "ORG005", 7, 16)]
+
+
+def test_org006_only_judges_tenancy_columns(lint):
+    # `status` is not a column of the tenancy model: whether voices has it is
+    # not orgscope's business, even when the migrations say it does not.
+    findings = lint({
+        "migrations/001_voices.sql": "CREATE TABLE voices (id uuid PRIMARY KEY, clerk_org_id text);\n"
+                                     "CREATE INDEX idx_voices_clerk_org_id ON voices (clerk_org_id);\n",
+        "app/voices.py": 'def active(sb, org):\n'
+                         '    return sb.table("voices").select("*").eq("clerk_org_id", org).eq("status", "on").execute()\n',
+    })
+    assert [f.code for f in findings] == []

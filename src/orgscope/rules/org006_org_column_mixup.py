@@ -24,7 +24,7 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
         seen = set()
         for block in query.blocks:
             for column in _block_columns(block):
-                if column.span in seen:
+                if column.name not in ctx.model.tenancy_columns or column.span in seen:
                     continue
                 seen.add(column.span)
                 ref = resolve_column(query, ctx.catalog, column, block)
