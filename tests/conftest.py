@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -61,3 +62,17 @@ def facts_of(model):
         return extract_python(path, textwrap.dedent(source).lstrip("\n"), context)
 
     return _facts
+
+
+def cli(root: Path, *args: str):
+    """Run the orgscope command line in `root`, as a user in that folder would."""
+    from click.testing import CliRunner
+
+    from orgscope.cli import main
+
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        return CliRunner().invoke(main, list(args))
+    finally:
+        os.chdir(old)

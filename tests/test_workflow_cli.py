@@ -4,16 +4,14 @@ options, `orgscope init`, `--version` and every command's help."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import fields
 from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
-from conftest import write_tree
+from conftest import cli, write_tree
 from orgscope import __version__
 from orgscope.cli import main
 from orgscope.config import Config, find_config, load_config
@@ -28,15 +26,6 @@ FILES = {
         """,
     "queries/clean.sql": "SELECT id FROM agents WHERE clerk_org_id = $1;\n",
 }
-
-
-def cli(root: Path, *args: str):
-    old = Path.cwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture

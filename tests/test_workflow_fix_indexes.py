@@ -5,15 +5,12 @@ over an existing file; afterwards `orgscope check` reports no ORG002."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import write_tree
-from orgscope.cli import main
+from conftest import cli, write_tree
 from orgscope.errors import OrgscopeError
 from orgscope.fix_indexes import index_statement, next_migration_name, quote_identifier
 from orgscope.model import load_pack, default_pack_path
@@ -28,15 +25,6 @@ SCHEMA = {
     "db/migrations/012_calls_created.sql": "ALTER TABLE calls ADD COLUMN created_at timestamptz;\n",
     "queries/agents.sql": "SELECT id FROM agents WHERE clerk_org_id = $1;\n",
 }
-
-
-def cli(root: Path, *args: str):
-    old = Path.cwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(old)
 
 
 def codes(root: Path) -> list[tuple[str, str]]:

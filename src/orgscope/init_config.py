@@ -69,35 +69,31 @@ def _flow(value: object) -> str:
     return json.dumps(value)
 
 
+_INTRO = [
+    "# orgscope configuration. Every key is optional and shown with its default;",
+    "# uncomment a line to change it. Paths are relative to this file.",
+]
+
+
 def yaml_stub() -> str:
-    lines = [
-        "# orgscope configuration. Every key is optional and shown with its default;",
-        "# uncomment a line to change it. Paths are relative to this file.",
-        "# The rules and their documentation: orgscope rules, orgscope rule ORG001.",
-    ]
-    defaults = _defaults()
-    for key in configurable_keys():
-        lines += ["", f"# {KEY_HELP[key]}"]
-        if key in _EXAMPLE_ONLY:
-            lines.append(f"#   {key}: {_EXAMPLE_ONLY[key]}")
-        else:
-            lines.append(f"# {key}: {_flow(defaults[key])}")
-    return "\n".join(lines) + "\n"
+    head = [*_INTRO, "# The rules and their documentation: orgscope rules, orgscope rule ORG001."]
+    return _stub(head, example='#   {key}: {value}', default="# {key}: {value}")
 
 
 def toml_section() -> str:
-    lines = [
-        "[tool.orgscope]",
-        "# orgscope configuration. Every key is optional and shown with its default;",
-        "# uncomment a line to change it. Paths are relative to this file.",
-    ]
+    return _stub(["[tool.orgscope]", *_INTRO], example='#   {key} = "{value}"', default="# {key} = {value}")
+
+
+def _stub(head: list[str], *, example: str, default: str) -> str:
+    """Every configurable key, commented, with its help and default (or an example)."""
+    lines = list(head)
     defaults = _defaults()
     for key in configurable_keys():
         lines += ["", f"# {KEY_HELP[key]}"]
         if key in _EXAMPLE_ONLY:
-            lines.append(f'#   {key} = "{_EXAMPLE_ONLY[key]}"')
+            lines.append(example.format(key=key, value=_EXAMPLE_ONLY[key]))
         else:
-            lines.append(f"# {key} = {_flow(defaults[key])}")
+            lines.append(default.format(key=key, value=_flow(defaults[key])))
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,6 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
 
 from orgscope.cache import FactsCache, file_key, settings_key
 from orgscope.config import Config

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from orgscope.facts import COLUMN, Column, FileFacts, Or, Ref
+from orgscope.facts import COLUMN, Column, FileFacts, Or
 from orgscope.findings import Finding
 from orgscope.rules import RuleContext
 from orgscope.rules.scoping import resolve_column
