@@ -107,12 +107,16 @@ class Extractor:
                 results[source.rel] = early
                 continue
             if source.kind != "migration" and not _mentions(text, words, model_names):
-                # Nothing here can be about an org table: only its comments matter.
+                # Nothing here can be about an org table: only its comments
+                # matter, and an Alembic revision's place in the graph.
                 language = "python" if source.kind == "python" else "sql"
-                results[source.rel] = FileFacts(
-                    path=source.rel, kind=source.kind, suppressions=suppress.scan(text, language)
-                )
-                continue
+                revision, needs_parse = _graph_only_revision(text) if language == "python" else (None, False)
+                if not needs_parse:
+                    results[source.rel] = FileFacts(
+                        path=source.rel, kind="alembic" if revision else source.kind, alembic=revision,
+                        suppressions=suppress.scan(text, language),
+                    )
+                    continue
             key = file_key(self.settings, source.rel, source.kind, data)
             cached = self.cache.get(key)
             if cached is not None:
@@ -235,6 +239,17 @@ def _names_in(text: str, pattern: re.Pattern) -> bool:
 @lru_cache(maxsize=8)
 def _alternation(words: frozenset[str]) -> re.Pattern:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+def _graph_only_revision(text: str):
+    """(the graph facts of an Alembic revision that names nothing of the
+    tenancy model, whether the file must be parsed in full instead)."""
+    if "down_revision" not in text:
+        return None, False
+    from orgscope.python.alembic import graph_only_revision, looks_like_revision
+
+    revision = graph_only_revision(text)
+    return revision, revision is None and looks_like_revision(text)
 
 
 def _is_internal_failure(facts: FileFacts) -> bool:

@@ -10,6 +10,7 @@ literals (table, column, index), so ORG002 / ORG004 land on them.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import TYPE_CHECKING, Iterator
 
@@ -105,6 +106,51 @@ def looks_like_revision(text: str) -> bool:
         and re.search(r"^down_revision\s*[:=]", text, re.M) is not None
         and re.search(r"^(?:async\s+)?def\s+upgrade\s*\(", text, re.M) is not None
     )
+
+
+def graph_only_revision(text: str) -> AlembicRevision | None:
+    """The revision's place in the graph, read without libcst, for a revision
+    that names nothing of the tenancy model (SPEC section 10: every revision
+    links the graph). None when the file must be read in full instead: it is
+    no revision, its ids are not plain strings, or its upgrade() drops
+    something (an index dropped by a name that does not mention its table is
+    still the drop of an org table's index)."""
+    if not looks_like_revision(text):
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    values: dict[str, ast.expr] = {}
+    upgrade = None
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == "upgrade":
+            upgrade = statement
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            if isinstance(statement.targets[0], ast.Name):
+                values[statement.targets[0].id] = statement.value
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+            values[statement.target.id] = statement.value
+    if upgrade is None or "revision" not in values or "down_revision" not in values:
+        return None
+    body = "\n".join(text.splitlines()[upgrade.lineno - 1:upgrade.end_lineno])
+    if "drop" in body.lower():
+        return None
+    revision_id = values["revision"]
+    down = values["down_revision"]
+    elements = down.elts if isinstance(down, (ast.Tuple, ast.List)) else [down]
+    if not _plain_string(revision_id) or not all(_plain_string(e) or _is_none(e) for e in elements):
+        return None
+    downs = [e.value for e in elements if _plain_string(e)]
+    return AlembicRevision(revision=revision_id.value, down_revisions=downs, events=[])  # type: ignore[attr-defined]
+
+
+def _plain_string(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def revision(w: "Walker", info) -> AlembicRevision:

@@ -1,0 +1,34 @@
+"""SQLAlchemy, Flask-SQLAlchemy, Alembic and Django migrations as real
+projects write them: each case in `cases/orm_idioms.yaml` is a small tree and
+the findings orgscope must report on it (`CODE path:line`), nothing more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import write_tree
+from orgscope.config import Config
+from orgscope.engine import Options, run
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "orm_idioms.yaml").read_text(encoding="utf-8"))
+SHARED = CASES["shared"]
+
+
+@pytest.mark.parametrize("case", CASES["cases"], ids=[c["name"] for c in CASES["cases"]])
+def test_orm_idiom(case, tmp_path):
+    files = {rel: SHARED[rel] for rel in case.get("uses", [])}
+    files.update(case["files"])
+    write_tree(tmp_path, files)
+    result = run([tmp_path], Config(root=tmp_path, **case.get("config", {})), Options(use_cache=False))
+    found = sorted(f"{f.code} {f.path}:{f.line}" for f in result.findings)
+    assert found == sorted(case["findings"]), [f"{f.code} {f.path}:{f.line} {f.message}" for f in result.findings]
+    for finding in result.findings:
+        for text in case.get("message_has", []):
+            assert text in finding.message
+        for text in case.get("message_lacks", []):
+            assert text not in finding.message
+    for text in case.get("notes_lack", []):
+        assert not [n for n in result.notes if text in n], result.notes
