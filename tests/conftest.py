@@ -10,7 +10,7 @@ import pytest
 
 from orgscope.config import Config
 from orgscope.engine import Options, run
-from orgscope.extract import ExtractContext
+from orgscope.context import ExtractContext
 from orgscope.model import default_pack_path, load_pack
 from orgscope.python.extract import extract_python
 

@@ -31,7 +31,8 @@ import pytest
 import yaml
 
 from orgscope.catalog import build_catalog
-from orgscope.extract import ExtractContext, extract_file
+from orgscope.context import ExtractContext
+from orgscope.extract import extract_file
 from orgscope.model import default_pack_path, load_pack
 from orgscope.schema import is_usable_org_index, natural_sort_key
 from orgscope.sql.ddl import normalise_type

@@ -17,7 +17,7 @@ import yaml
 from orgscope.config import SEVERITIES, Config, load_config
 from orgscope.engine import run
 from orgscope.model import bundled_rules_dir, load_pack
-from orgscope.rules import RULE_MODULES, known_codes, rule_docs
+from orgscope.rules import RULES, known_codes, rule_docs
 
 REPO = Path(__file__).resolve().parents[1]
 RULES_DIR = bundled_rules_dir()
@@ -29,7 +29,7 @@ REFERENCE_DOCS = REPO / "README.md"
 
 def _raw_documents() -> dict[str, dict]:
     return {
-        code: yaml.safe_load((RULES_DIR / f"{code}.yaml").read_text(encoding="utf-8")) for code in RULE_MODULES
+        code: yaml.safe_load((RULES_DIR / f"{code}.yaml").read_text(encoding="utf-8")) for code in RULES
     }
 
 
@@ -69,12 +69,12 @@ def _expected_positions(code: str, example: dict) -> list[tuple[str, int, int, s
 
 def test_every_rule_has_a_document_named_after_its_code():
     documented = {path.stem for path in RULES_DIR.glob("ORG*.yaml")}
-    assert documented == set(RULE_MODULES)
+    assert documented == set(RULES)
     for code, document in RAW.items():
         assert document["code"] == code
 
 
-@pytest.mark.parametrize("code", list(RULE_MODULES))
+@pytest.mark.parametrize("code", list(RULES))
 def test_document_has_exactly_the_schema_keys(code):
     document = RAW[code]
     assert set(document) == DOCUMENT_KEYS, f"{code}: keys differ by {set(document) ^ DOCUMENT_KEYS}"
@@ -90,7 +90,7 @@ def test_document_has_exactly_the_schema_keys(code):
         assert option["name"] and option["description"].strip()
 
 
-@pytest.mark.parametrize("code", list(RULE_MODULES))
+@pytest.mark.parametrize("code", list(RULES))
 def test_document_teaches_with_several_bad_and_good_examples(code):
     document = RAW[code]
     assert len(document["bad"]) >= 3 and len(document["good"]) >= 3
@@ -159,7 +159,7 @@ def _rules_table(markdown: str) -> dict[str, list[str]] | None:
 
 
 def _assert_table_matches_documents(rows: dict[str, list[str]], where: str) -> None:
-    assert set(rows) == set(RULE_MODULES), f"{where}: the rules table lists {sorted(rows)}"
+    assert set(rows) == set(RULES), f"{where}: the rules table lists {sorted(rows)}"
     for code, document in RAW.items():
         expected = [code, document["name"], document["severity"], document["summary"].strip()]
         assert rows[code] == expected, f"{where}: the row of {code} differs from rules/{code}.yaml"

@@ -34,7 +34,7 @@ def schema_findings(files: dict[str, str], model=MODEL, severities=None, config=
         migrations.append((path, events))
     ctx = RuleContext(model=model, catalog=SimpleNamespace(schema=replay(migrations, model)),
                       severities=severities or {}, config=config)
-    return list(org002.check_project(ctx)) + list(org004.check_project(ctx))
+    return list(org002.check(ctx)) + list(org004.check(ctx))
 
 
 def where(findings):
@@ -342,7 +342,7 @@ def test_org_table_in_another_schema_when_the_pack_lists_it():
 
 def test_no_schema_in_the_catalog_gives_no_findings():
     ctx = RuleContext(model=MODEL, catalog=SimpleNamespace(schema=None), severities={})
-    assert list(org002.check_project(ctx)) == [] and list(org004.check_project(ctx)) == []
+    assert list(org002.check(ctx)) == [] and list(org004.check(ctx)) == []
 
 
 # --- through the engine ------------------------------------------------------------------------

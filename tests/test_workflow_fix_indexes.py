@@ -131,7 +131,7 @@ def test_no_sql_migrations_folder_is_a_clear_error(tmp_path, monkeypatch):
     import orgscope.engine as engine
     from orgscope.catalog import Catalog
     from orgscope.findings import Finding
-    from orgscope.report import RunResult
+    from orgscope.findings import RunResult
 
     write_tree(tmp_path, {"app/q.sql": "SELECT 1;\n"})
     finding = Finding(path="alembic/versions/1_init.py", line=1, column=1, end_line=1, end_column=2,

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from orgscope.context import QueryWrapper
 from orgscope.errors import ConfigError
 from orgscope.model import TenancyModel, default_pack_path, load_pack
 
@@ -25,17 +26,6 @@ else:  # pragma: no cover - Python 3.10
 SEVERITIES = ("error", "warning", "info")
 DEFAULT_MIGRATIONS = ("**/migrations/**/*.sql",)
 DIALECTS = ("postgres",)  # the SQL orgscope is tested against
-
-
-@dataclass(frozen=True)
-class QueryWrapper:
-    """A call of the project's data-access layer that behaves like a query."""
-
-    call: str  # bare method or function name, or a dotted name
-    op: str  # select | update | delete | insert | upsert
-    table: int = 0  # index of the positional argument naming the table
-    filters: int | None = None  # index of the dict of equality filters
-    payload: int | None = None  # index of the inserted row(s)
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,11 @@ from orgscope.catalog import Catalog, build_catalog, resolve_models
 from orgscope.config import Config
 from orgscope.discover import Discoverer, SourceFile
 from orgscope.facts import FileFacts, Span
-from orgscope.findings import SEVERITY_RANK, Finding
-from orgscope.report import RunResult
-from orgscope.rules import RULE_MODULES, RuleContext, rule_docs, rule_module
-from orgscope.rules.org901_unused_suppression import check_unused
+from orgscope.findings import SEVERITY_RANK, Finding, RunResult
+from orgscope.rules import RULES, Kind, Rule, RuleContext, rule_docs, rules_of
 from orgscope.workers import Extractor
 from orgscope import suppress
+
 
 @dataclass
 class Options:
@@ -45,7 +44,7 @@ def enabled_codes(config: Config, options: Options) -> set[str]:
     """Command-line flags override the file: a code selected on the command line
     is checked even when the file ignores it."""
     cli_select = {c.upper() for c in options.select}
-    select = cli_select or {c.upper() for c in config.select} or set(RULE_MODULES)
+    select = cli_select or {c.upper() for c in config.select} or set(RULES)
     ignore = ({c.upper() for c in config.ignore} - cli_select) | {c.upper() for c in options.ignore}
     return select - ignore
 
@@ -80,24 +79,23 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)
     enabled = enabled_codes(config, options)
     findings: list[Finding] = []
+    per_file = [rule for rule in rules_of(Kind.PER_FILE) if rule.code in enabled]
     for source in targets:
         facts = all_facts[source.rel]
         resolve_models(facts, catalog)
-        for code in RULE_MODULES:
-            module = rule_module(code)
-            if code in enabled and hasattr(module, "check"):
-                findings.extend(_safe_check(ctx, module, facts, code))
+        for rule in per_file:
+            findings.extend(_safe_check(ctx, rule, facts))
         ctx.forget()
     # Schema findings sit in migrations: reported when that migration is checked.
-    for code in RULE_MODULES:
-        module = rule_module(code)
-        if code in enabled and hasattr(module, "check_project"):
-            findings.extend(f for f in module.check_project(ctx) if f.path in target_paths)
+    for rule in rules_of(Kind.WHOLE_PROJECT):
+        if rule.code in enabled:
+            findings.extend(f for f in rule.check(ctx) if f.path in target_paths)
 
     suppressions = {rel: all_facts[rel].suppressions for rel in target_paths if all_facts[rel].suppressions}
-    findings, unused = suppress.apply(findings, suppressions, enabled, set(RULE_MODULES))
-    if "ORG901" in enabled:
-        findings.extend(check_unused(ctx, unused))
+    findings, unused = suppress.apply(findings, suppressions, enabled, set(RULES))
+    for rule in rules_of(Kind.AFTER_SUPPRESSION):
+        if rule.code in enabled:
+            findings.extend(rule.check(ctx, unused))
     findings.sort(key=Finding.sort_key)
     # Fingerprints number identical statements within a file, so they are taken
     # before the baseline and the diff filter remove anything.
@@ -144,12 +142,13 @@ def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile
     return discoverer.files([config.root.resolve()], [])
 
 
-def _safe_check(ctx: RuleContext, module, facts: FileFacts, code: str) -> list[Finding]:
+def _safe_check(ctx: RuleContext, rule: Rule, facts: FileFacts) -> list[Finding]:
     try:
-        return list(module.check(ctx, facts))
+        return list(rule.check(ctx, facts))
     except Exception as exc:  # a rule bug on one file is reported, never a crash
         span = Span(1, 1, 1, 2)
-        return [ctx.finding("ORG900", facts.path, span, f"internal error in {code}: {type(exc).__name__}: {exc}")]
+        message = f"internal error in {rule.code}: {type(exc).__name__}: {exc}"
+        return [ctx.finding("ORG900", facts.path, span, message)]
 
 
 def _changed_only(findings: list[Finding], options: Options, all_facts: dict[str, FileFacts]) -> list[Finding]:
@@ -159,7 +158,7 @@ def _changed_only(findings: list[Finding], options: Options, all_facts: dict[str
     when the change touches a migration, wherever the finding sits (deleting
     the migration that created an index is reported in an older migration)."""
     lines = {path: sorted(numbers) for path, numbers in (options.only_lines or {}).items()}
-    schema_codes = {code for code in RULE_MODULES if hasattr(rule_module(code), "check_project")}
+    schema_codes = {rule.code for rule in rules_of(Kind.WHOLE_PROJECT)}
     kept = []
     for finding in findings:
         if finding.code in schema_codes:

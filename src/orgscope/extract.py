@@ -7,21 +7,8 @@ Problem for that file, so one bad file cannot stop a run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from orgscope.config import QueryWrapper
+from orgscope.context import ExtractContext
 from orgscope.facts import FileFacts, Problem, Span
-from orgscope.model import TenancyModel
-
-
-@dataclass(frozen=True)
-class ExtractContext:
-    model: TenancyModel
-    dialect: str = "postgres"
-    query_wrappers: tuple[QueryWrapper, ...] = ()
-    scoping_helpers: tuple[str, ...] = ()
-    module: str = ""  # dotted module name of a Python file
-    check_migration_queries: bool = False
 
 
 def module_name(path: str) -> str:
@@ -32,12 +19,6 @@ def module_name(path: str) -> str:
     if parts and parts[0] == "src":
         parts.pop(0)
     return ".".join(parts)
-
-
-def mentions_tenancy(text: str, model: TenancyModel) -> bool:
-    """The cheap prefilter: does the text name any org table or tenancy column?"""
-    lowered = text.lower()
-    return any(word in lowered for word in model.trigger_words)
 
 
 def extract_file(path: str, text: str, kind: str, ctx: ExtractContext) -> FileFacts:

@@ -1,8 +1,8 @@
-"""What a rule reports."""
+"""What a rule reports, and what a whole run found."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -29,8 +29,14 @@ class Finding:
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code, self.message)
 
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        for private in ("statement_line", "anchor", "extra"):
-            data.pop(private)
-        return data
+
+@dataclass
+class RunResult:
+    """What one `orgscope check` found, ready to be reported."""
+
+    findings: list[Finding]  # already sorted, suppressed ones removed, fingerprints filled in
+    files: int  # number of files checked
+    seconds: float
+    version: str  # orgscope.__version__
+    notes: list[str] = field(default_factory=list)  # e.g. "skipped binary file x.sql"
+    baseline_unmatched: int = 0  # baseline entries that no longer match a finding

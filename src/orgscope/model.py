@@ -59,9 +59,6 @@ class TenancyModel:
     def is_org_table(self, table: str | None, schema: str | None = None) -> bool:
         return table is not None and (schema, table) in self.org_tables
 
-    def is_client_table(self, table: str | None, schema: str | None = None) -> bool:
-        return table is not None and (schema, table) in self.client_tables
-
     def is_mapping_table(self, table: str | None, schema: str | None = None) -> bool:
         return schema is None and table is not None and table == self.mapping_table
 
@@ -99,9 +96,6 @@ class TenancyModel:
                 return True
             return None
         return None
-
-    def org_table_names(self) -> list[str]:
-        return sorted(t if s is None else f"{s}.{t}" for s, t in self.org_tables)
 
 
 _PACK_KEYS = {

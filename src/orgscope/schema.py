@@ -217,12 +217,6 @@ class Schema:
         """Every table the migrations create and do not drop, by name."""
         return sorted((t for t in self._tables.values() if t.created), key=lambda t: (t.schema or "", t.name))
 
-    def column_type(self, table: str, schema: str | None, column: str) -> str | None:
-        state = self._tables.get(_key(table, schema))
-        if state is None:
-            return None
-        return state.columns.get(column) or None
-
     def has_column(self, table: str, schema: str | None, column: str) -> bool | None:
         """True / False as the migrations leave `table`; None when they do not
         create it and say nothing about the column."""

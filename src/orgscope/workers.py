@@ -22,8 +22,9 @@ from functools import lru_cache
 
 from orgscope.cache import FactsCache, file_key, settings_key
 from orgscope.config import Config
+from orgscope.context import ExtractContext
 from orgscope.discover import SourceFile
-from orgscope.extract import ExtractContext, extract_file, internal_error, module_name
+from orgscope.extract import extract_file, internal_error, module_name
 from orgscope.facts import FileFacts, Problem, Span
 from orgscope.model import TenancyModel
 from orgscope import suppress

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orgscope.config import QueryWrapper
+from orgscope.context import QueryWrapper
 from orgscope.facts import Compare, Query
 
 

@@ -108,7 +108,7 @@ def test_unparsable_python_mentioning_an_org_table_is_org900(lint):
 
 
 def test_wrappers_and_helpers_from_the_config(lint):
-    from orgscope.config import QueryWrapper
+    from orgscope.context import QueryWrapper
 
     findings = lint(
         {

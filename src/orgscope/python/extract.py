@@ -23,7 +23,7 @@ from orgscope.python.sqlalchemy import collect_models
 from orgscope.python.walker import Walker
 
 if TYPE_CHECKING:
-    from orgscope.extract import ExtractContext
+    from orgscope.context import ExtractContext
 
 def extract_python(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
     """Facts of one Python file; never raises."""

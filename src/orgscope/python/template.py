@@ -44,19 +44,11 @@ class Hole:
 Piece = Union[Chunk, Hole]
 
 
-def chunk_of(mapped: MappedText, key: object = None) -> Chunk:
-    return Chunk(mapped.text, tuple(mapped.positions), key)
-
-
 def plain_text(pieces: Sequence[Piece]) -> str | None:
     """The text when there is no hole, else None."""
     if any(isinstance(p, Hole) for p in pieces):
         return None
     return "".join(p.text for p in pieces)  # type: ignore[union-attr]
-
-
-def with_conditional(pieces: Sequence[Piece]) -> tuple[Piece, ...]:
-    return tuple(replace(p, conditional=True) for p in pieces)
 
 
 # --- run-time formatting -------------------------------------------------------

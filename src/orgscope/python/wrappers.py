@@ -23,7 +23,7 @@ from orgscope.python.supabase import CHAIN, literal_span, payloads_of, value_kin
 from orgscope.python.values import Chain, DictVal, Handle, KeyItem, ListVal, PCol, PCompare, PredItem, Stmt
 
 if TYPE_CHECKING:
-    from orgscope.config import QueryWrapper
+    from orgscope.context import QueryWrapper
     from orgscope.python.walker import Walker
 
 

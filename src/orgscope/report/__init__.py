@@ -7,27 +7,14 @@ empty, so the caller writes it as is (no extra newline).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orgscope.errors import OrgscopeError
-from orgscope.findings import Finding
+from orgscope.findings import RunResult
 
 if TYPE_CHECKING:
     from orgscope.rules import RuleDoc
-
-
-@dataclass
-class RunResult:
-    """What one `orgscope check` found, ready to be reported."""
-
-    findings: list[Finding]  # already sorted, suppressed ones removed, fingerprints filled in
-    files: int  # number of files checked
-    seconds: float
-    version: str  # orgscope.__version__
-    notes: list[str] = field(default_factory=list)  # e.g. "skipped binary file x.sql"
-    baseline_unmatched: int = 0  # baseline entries that no longer match a finding
 
 
 FORMATS: tuple[str, ...] = ("text", "concise", "json", "sarif", "github", "junit", "gitlab")

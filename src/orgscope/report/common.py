@@ -6,12 +6,8 @@ import hashlib
 import math
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
 
-from orgscope.findings import Finding
-
-if TYPE_CHECKING:
-    from orgscope.report import RunResult
+from orgscope.findings import Finding, RunResult
 
 # Characters that must never reach a terminal as they are: C0/C1 controls
 # (escape sequences), lone surrogates (undecodable file names), and the bidi

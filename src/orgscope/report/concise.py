@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from orgscope.report.common import displayable, one_line, summary_line
 
 if TYPE_CHECKING:
-    from orgscope.report import RunResult
+    from orgscope.findings import RunResult
 
 
 def render_concise(result: RunResult) -> str:

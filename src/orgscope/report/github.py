@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from orgscope.report.common import displayable
 
 if TYPE_CHECKING:
-    from orgscope.findings import Finding
-    from orgscope.report import RunResult
+    from orgscope.findings import Finding, RunResult
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 TITLE_LIMIT = 255  # GitHub rejects longer annotation titles

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from orgscope.report.common import one_line, unique_fingerprints
 
 if TYPE_CHECKING:
-    from orgscope.report import RunResult
+    from orgscope.findings import RunResult
 
 GITLAB_SEVERITY = {"error": "critical", "warning": "minor", "info": "info"}
 

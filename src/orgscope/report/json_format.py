@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 from orgscope.report.common import counts_by_code, safe_seconds
 
 if TYPE_CHECKING:
-    from orgscope.findings import Finding
-    from orgscope.report import RunResult
+    from orgscope.findings import Finding, RunResult
 
 # The keys of one finding, in output order.
 FINDING_KEYS = (

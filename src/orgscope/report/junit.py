@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from orgscope.report.common import REPLACEMENT, one_line, safe_seconds
 
 if TYPE_CHECKING:
-    from orgscope.findings import Finding
-    from orgscope.report import RunResult
+    from orgscope.findings import Finding, RunResult
 
 SUITE = "orgscope"
 # Characters XML 1.0 cannot hold at all, escaped or not.

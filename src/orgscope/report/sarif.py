@@ -16,8 +16,7 @@ from urllib.parse import quote
 from orgscope.report.common import unique_fingerprints
 
 if TYPE_CHECKING:
-    from orgscope.findings import Finding
-    from orgscope.report import RunResult
+    from orgscope.findings import Finding, RunResult
     from orgscope.rules import RuleDoc
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -13,13 +13,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from orgscope.findings import Finding
+from orgscope.findings import Finding, RunResult
 from orgscope.report.common import displayable, one_line, summary_line
-
-if TYPE_CHECKING:
-    from orgscope.report import RunResult
 
 # Tabs in a source line are expanded to this width, in the shown line and
 # when placing the caret alike, so the caret stays under the token.

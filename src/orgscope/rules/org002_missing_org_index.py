@@ -20,13 +20,13 @@ from __future__ import annotations
 from typing import Iterator
 
 from orgscope.findings import Finding
-from orgscope.rules import RuleContext
+from orgscope.rules.base import RuleContext
 from orgscope.schema import Schema, usable_org_index, why_no_org_index
 
 CODE = "ORG002"
 
 
-def check_project(ctx: RuleContext) -> Iterator[Finding]:
+def check(ctx: RuleContext) -> Iterator[Finding]:
     schema = getattr(ctx.catalog, "schema", None)
     if not isinstance(schema, Schema):
         return

@@ -13,7 +13,7 @@ from typing import Iterator
 
 from orgscope.facts import COLUMN, Column, FileFacts, Or
 from orgscope.findings import Finding
-from orgscope.rules import RuleContext
+from orgscope.rules.base import RuleContext
 from orgscope.rules.scoping import resolve_column
 
 CODE = "ORG006"

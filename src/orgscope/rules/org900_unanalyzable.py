@@ -12,7 +12,7 @@ from typing import Iterator
 
 from orgscope.facts import FileFacts
 from orgscope.findings import Finding
-from orgscope.rules import RuleContext
+from orgscope.rules.base import RuleContext
 
 CODE = "ORG900"
 

@@ -12,12 +12,12 @@ from typing import Iterable, Iterator
 
 from orgscope.facts import Suppression
 from orgscope.findings import Finding
-from orgscope.rules import RuleContext
+from orgscope.rules.base import RuleContext
 
 CODE = "ORG901"
 
 
-def check_unused(ctx: RuleContext, unused: Iterable[tuple[str, Suppression]]) -> Iterator[Finding]:
+def check(ctx: RuleContext, unused: Iterable[tuple[str, Suppression]]) -> Iterator[Finding]:
     for path, item in unused:
         codes = ", ".join(sorted(item.codes)) or "all codes"
         scope = "file-wide suppression" if item.file_wide else "suppression"

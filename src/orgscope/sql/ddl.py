@@ -19,7 +19,7 @@ and falls back to the statement's tokens where it cannot:
 
 An unnamed index or PRIMARY KEY / UNIQUE constraint keeps the name None: the
 replay names it the way PostgreSQL does, which depends on the names already
-taken. `IndexDefinition` carries what that and DROP COLUMN need.
+taken. `IndexDef` carries what that and DROP COLUMN need.
 
 Identifiers are normalised like PostgreSQL does: unquoted ones lower-cased,
 quoted ones kept as written; the `public` schema becomes None. Types are
@@ -186,10 +186,6 @@ def pg_object_name(name1: str, name2: str, label: str) -> str:
 @lru_cache(maxsize=1)
 def _bundled_model() -> TenancyModel:
     return load_pack(default_pack_path())
-
-
-# An IndexDef read from SQL (every field of it is filled in).
-IndexDefinition = IndexDef
 
 
 # --- tokens ------------------------------------------------------------------
@@ -548,7 +544,7 @@ class _Reader:
             if not primary and not isinstance(kind, exp.UniqueColumnConstraint):
                 continue
             named = constraint.this if isinstance(constraint.this, exp.Identifier) else None
-            indexes.append(IndexDefinition(
+            indexes.append(IndexDef(
                 name=_ident_name(named) if named is not None else None, table=table, columns=[name],
                 span=self.node_span(tree, named) if named is not None else span,
                 unique=True, schema=schema, kind="primary" if primary else "unique",
@@ -557,7 +553,7 @@ class _Reader:
         return name, type_, span, indexes
 
     def _constraint_index(self, tree: _Tree, node: exp.Expression, table: str, schema: str | None,
-                          fallback_span: Span) -> IndexDefinition | None:
+                          fallback_span: Span) -> IndexDef | None:
         """The index a table-level PRIMARY KEY / UNIQUE constraint creates."""
         name_node = None
         if isinstance(node, exp.Constraint):
@@ -579,7 +575,7 @@ class _Reader:
         include = node.args.get("include")
         included = [_ident_name(i) for i in (include.args.get("include") or [])
                     if isinstance(i, exp.Identifier)] if isinstance(include, exp.IndexParameters) else []
-        return IndexDefinition(
+        return IndexDef(
             name=_ident_name(name_node) if name_node is not None else None,
             table=table, columns=list(keys),
             span=self.node_span(tree, name_node) if name_node is not None else fallback_span,
@@ -673,7 +669,7 @@ class _Reader:
         else:
             self.events.append(CreateIndex(index))
 
-    def _index_from_tree(self, tree: _Tree) -> IndexDefinition | None:
+    def _index_from_tree(self, tree: _Tree) -> IndexDef | None:
         create = tree.expr
         index = create.this
         table_node = index.args.get("table")
@@ -700,7 +696,7 @@ class _Reader:
             key_groups = self._key_groups(table_token + 1)
             if key_groups is not None and len(key_groups) == len(columns):
                 key_names = [_key_name(group) for group in key_groups]
-        return IndexDefinition(
+        return IndexDef(
             name=_ident_name(name_node) if name_node is not None else None,
             table=table,
             columns=columns,
@@ -722,7 +718,7 @@ class _Reader:
             return None
         return _split_top_level(self.tokens[open_index + 1:close_index])
 
-    def _index_from_tokens(self) -> IndexDefinition | None:
+    def _index_from_tokens(self) -> IndexDef | None:
         """CREATE INDEX that sqlglot rejects (`ON ONLY t`, `NULLS NOT DISTINCT`)."""
         cursor = _Cursor(self.tokens)
         cursor.accept("CREATE")
@@ -770,7 +766,7 @@ class _Reader:
                 # What follows INCLUDE / WHERE names columns the index depends on.
                 partial = partial or token.text.upper() == "WHERE"
                 uses.update(_referenced_names(rest[i + 1:]))
-        return IndexDefinition(
+        return IndexDef(
             name=_ident(name_token) if name_token is not None else None,
             table=parts[-1],
             columns=columns,
@@ -959,7 +955,7 @@ class _Reader:
         if not columns or len(keys) != len(columns):
             self.unread += 1
             return
-        self.events.append(CreateIndex(IndexDefinition(
+        self.events.append(CreateIndex(IndexDef(
             name=_ident(name_token) if name_token is not None else None, table=table, columns=list(keys),
             span=self.span(name_token) if name_token is not None else table_span,
             unique=True, schema=schema, kind="primary" if primary else "unique", key_names=list(keys), uses=keys,
