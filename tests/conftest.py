@@ -15,6 +15,12 @@ from orgscope.model import default_pack_path, load_pack
 from orgscope.python.extract import extract_python
 
 
+@pytest.fixture(autouse=True)
+def _own_user_cache(tmp_path_factory, monkeypatch):
+    """The per-user cache folder of each test is its own, never the real one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+
+
 def write_tree(root: Path, files: dict[str, str]) -> None:
     for rel, content in files.items():
         path = root / rel

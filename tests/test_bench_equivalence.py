@@ -81,11 +81,12 @@ def test_cache_and_workers_never_change_the_findings(tree, reference):
     assert check(root, "--no-cache", "--jobs", "2") == reference
     assert not cache.exists(), "--no-cache wrote a cache"
 
-    assert check(root, "--jobs", "2") == reference  # cold: builds the cache
+    in_tree = ("--cache-dir", str(cache))
+    assert check(root, "--jobs", "2", *in_tree) == reference  # cold: builds the cache
     assert any(cache.iterdir()), "a cold run left no cache"
 
-    assert check(root, "--jobs", "2") == reference  # warm
-    assert check(root, "--jobs", "1") == reference  # warm, one process
+    assert check(root, "--jobs", "2", *in_tree) == reference  # warm
+    assert check(root, "--jobs", "1", *in_tree) == reference  # warm, one process
 
 
 def test_checking_a_few_files_reports_what_the_full_run_reports_for_them(tree, reference):

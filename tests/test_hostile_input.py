@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -25,8 +24,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from orgscope import __version__
-from orgscope.cache import CACHE_FILE
 from orgscope.cli import main
 from orgscope.config import Config
 from orgscope.discover import Discoverer
@@ -662,70 +659,3 @@ def test_write_baseline_with_force_keeps_the_old_one_when_the_rename_fails(repo,
     result = _check("--write-baseline", "baseline.json", "--force")
     assert result.exit_code == 2
     assert baseline.read_text() == "{}\n"
-
-
-# --- the cache -------------------------------------------------------------------------------------------
-
-
-def _cached_run(root: Path):
-    return run([root], Config(root=root), Options(use_cache=True, jobs=1))
-
-
-def _findings(result) -> list[tuple]:
-    return [(f.path, f.line, f.column, f.code, f.message, f.fingerprint) for f in result.findings]
-
-
-def _good_cache_payload(path: Path) -> dict:
-    with path.open("rb") as handle:
-        return pickle.load(handle)
-
-
-CACHE_CASES = {
-    "garbage": lambda good: b"\x00\xffnot a pickle at all" * 10,
-    "truncated": lambda good: good[: len(good) // 2],
-    "empty": lambda good: b"",
-    "another shape": lambda good: pickle.dumps(["a", "list", "of", "strings"]),
-    "old version": lambda good: pickle.dumps({**pickle.loads(good), "version": "0.0.1"}),
-    "foreign magic": lambda good: pickle.dumps({**pickle.loads(good), "magic": "someone-else/9"}),
-    "entries of the wrong type": lambda good: pickle.dumps({**pickle.loads(good), "entries": {"k": 42}}),
-    "entries that are not a dict": lambda good: pickle.dumps({**pickle.loads(good), "entries": [1, 2]}),
-}
-
-
-@pytest.mark.parametrize("damage", list(CACHE_CASES.values()), ids=list(CACHE_CASES))
-def test_a_damaged_cache_is_ignored_and_rebuilt_with_identical_findings(tmp_path, damage):
-    _write(tmp_path, {
-        SIBLING: SIBLING_SQL,
-        "migrations/001_agents.sql": "CREATE TABLE agents (id uuid PRIMARY KEY, clerk_org_id text);\n",
-        "app/q.py": 'def f(db):\n    return db.execute("SELECT * FROM calls WHERE id = %s", (1,))\n',
-    })
-    fresh = _findings(_cached_run(tmp_path))
-    cache_file = tmp_path / ".orgscope_cache" / CACHE_FILE
-    good = cache_file.read_bytes()
-    assert fresh and len(fresh) >= 3
-
-    cache_file.write_bytes(damage(good))
-    assert _findings(_cached_run(tmp_path)) == fresh
-    rebuilt = _good_cache_payload(cache_file)
-    assert rebuilt["version"] == __version__ and isinstance(rebuilt["entries"], dict) and rebuilt["entries"]
-    # And the rebuilt cache is used as is on the next run.
-    assert _findings(_cached_run(tmp_path)) == fresh
-
-
-def test_a_cache_that_is_a_directory_does_not_stop_the_run(tmp_path):
-    _write(tmp_path, {SIBLING: SIBLING_SQL})
-    (tmp_path / ".orgscope_cache" / CACHE_FILE).mkdir(parents=True)
-    assert SIBLING_FINDING in _places(_cached_run(tmp_path))
-
-
-def test_a_failed_cache_write_keeps_the_old_cache_and_the_findings(tmp_path, monkeypatch):
-    _write(tmp_path, {SIBLING: SIBLING_SQL})
-    fresh = _findings(_cached_run(tmp_path))
-    cache_file = tmp_path / ".orgscope_cache" / CACHE_FILE
-    old = cache_file.read_bytes()
-    (tmp_path / "queries" / "more.sql").write_text("SELECT * FROM calls WHERE id = $1;\n")
-    monkeypatch.setattr(os, "replace", _failing_replace)
-    result = _cached_run(tmp_path)
-    assert SIBLING_FINDING in _places(result) and len(result.findings) == len(fresh) + 1
-    assert cache_file.read_bytes() == old
-    assert sorted(p.name for p in cache_file.parent.iterdir()) == [".gitignore", CACHE_FILE]

@@ -1,30 +1,60 @@
-"""Content-addressed cache of per-file facts (`.orgscope_cache/`).
+"""Content-addressed cache of per-file facts, as plain JSON.
 
 A file's facts depend only on its bytes, its path and kind, the analysis
-settings and the orgscope version, so the key is a hash of exactly those; a
-changed file, config, rule pack or orgscope release misses by construction.
-The whole cache is one pickle written atomically at the end of a run; a
-corrupt, foreign or unreadable cache is ignored (and rebuilt), never trusted.
+settings and orgscope itself, so the key is a hash of exactly those (the
+version and a digest of orgscope's own source files: a changed rule never
+reuses old facts, whether or not the version was bumped).
+
+The cache is data, never code: it is JSON decoded against the types of the
+facts dataclasses, field by field, and any entry that does not match them is
+ignored and rebuilt. JSON rather than a binary serialiser because the facts
+hold unions of dataclasses (a predicate is a Compare or an Or), which a typed
+decoder has to tell apart by a tag either way; the standard library's json
+plus the small decoder below keeps that in one readable place.
+
+By default the cache lives in the per-user cache folder, outside the work
+tree, one subfolder per project. An in-tree folder (`cache_dir`,
+`--cache-dir`) is used only when asked for, and even then a cache file that
+git tracks or that is reached through a symlink is never read: a pull
+request must not be able to hand orgscope the facts it judges.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import pickle
+import json
+import subprocess
+import types
+import typing
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, Union
 
 from orgscope import __version__
+from orgscope import facts as facts_module
 from orgscope.facts import FileFacts
 from orgscope.writes import write_atomic
 
-_MAGIC = "orgscope-facts-cache/1"
-CACHE_FILE = "facts.pickle"
+_MAGIC = "orgscope-facts-cache/2"
+CACHE_FILE = "facts.json"
+
+
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """A digest of orgscope's own Python source, read once per process."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\x1f")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def settings_key(*parts: object) -> str:
     """A digest of everything besides the file that shapes its facts."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(__version__.encode())
+    digest.update(__version__.encode() + b"\x1f" + source_digest().encode())
     for part in parts:
         digest.update(b"\x1f")
         digest.update(repr(part).encode())
@@ -39,28 +69,201 @@ def file_key(settings: str, rel: str, kind: str, data: bytes) -> str:
     return digest.hexdigest()
 
 
+def default_cache_folder(project_root: Path) -> Path:
+    """The per-user cache folder of one project (outside any work tree)."""
+    import platformdirs
+
+    project = hashlib.blake2b(str(project_root.resolve()).encode(), digest_size=8).hexdigest()
+    return Path(platformdirs.user_cache_dir("orgscope", appauthor=False)) / project
+
+
+# --- the plain-data codec -----------------------------------------------------------------------
+
+
+class InvalidEntry(ValueError):
+    """A cached value that does not have the shape of the facts."""
+
+
+_Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (encode, decode)
+
+
+def _fail(expected: str, value: Any) -> typing.NoReturn:
+    raise InvalidEntry(f"expected {expected}, got {type(value).__name__}")
+
+
+def _scalar(kind: type) -> _Codec:
+    def decode(value):
+        # JSON's true is not an int here, and an int is not a str.
+        if type(value) is not kind:
+            _fail(kind.__name__, value)
+        return value
+
+    return (lambda value: value), decode
+
+
+def _none() -> _Codec:
+    def decode(value):
+        if value is not None:
+            _fail("null", value)
+        return None
+
+    return (lambda value: None), decode
+
+
+def _list(item: _Codec, build: Callable = list) -> _Codec:
+    encode_item, decode_item = item
+
+    def decode(value):
+        if type(value) is not list:
+            _fail("a list", value)
+        return build(decode_item(v) for v in value)
+
+    return (lambda value: [encode_item(v) for v in value]), decode
+
+
+def _dict(item: _Codec) -> _Codec:
+    encode_item, decode_item = item
+
+    def decode(value):
+        if type(value) is not dict:
+            _fail("an object", value)
+        return {k: decode_item(v) for k, v in value.items()}
+
+    return (lambda value: {k: encode_item(v) for k, v in value.items()}), decode
+
+
+def _union(options: list[Any]) -> _Codec:
+    """None and one other type need no tag; several dataclasses are tagged by name."""
+    nullable = type(None) in options
+    rest = [o for o in options if o is not type(None)]
+    if len(rest) == 1:
+        encode_one, decode_one = _codec(rest[0])
+    else:
+        if not all(dataclasses.is_dataclass(o) for o in rest):
+            raise TypeError(f"cannot cache a union of {rest}")
+        by_name = {o.__name__: (o, _dataclass_codec(o)) for o in rest}
+
+        def encode_one(value):
+            return [type(value).__name__, by_name[type(value).__name__][1][0](value)]
+
+        def decode_one(value):
+            if type(value) is not list or len(value) != 2 or value[0] not in by_name:
+                _fail(f"one of {', '.join(by_name)}", value)
+            return by_name[value[0]][1][1](value[1])
+
+    if not nullable:
+        return encode_one, decode_one
+    return ((lambda value: None if value is None else encode_one(value)),
+            (lambda value: None if value is None else decode_one(value)))
+
+
+@lru_cache(maxsize=None)
+def _dataclass_codec(cls: type) -> _Codec:
+    """A dataclass as the list of its field values, in declaration order."""
+    hints = typing.get_type_hints(cls, vars(facts_module))
+    names = [f.name for f in dataclasses.fields(cls)]
+    codecs: list[_Codec] = []
+    # Fields refer to each other recursively (an Or holds predicates): build
+    # the field codecs on first use, after this class's entry exists.
+
+    def field_codecs():
+        if not codecs:
+            codecs.extend(_codec(hints[name]) for name in names)
+        return codecs
+
+    def encode(value):
+        return [enc(getattr(value, name)) for name, (enc, _) in zip(names, field_codecs())]
+
+    def decode(value):
+        if type(value) is not list or len(value) != len(names):
+            _fail(f"{cls.__name__} ({len(names)} fields)", value)
+        return cls(*(dec(v) for v, (_, dec) in zip(value, field_codecs())))
+
+    return encode, decode
+
+
+def _codec(hint: Any) -> _Codec:
+    if isinstance(hint, (str, typing.ForwardRef)):  # `list["Pred"]`
+        hint = vars(facts_module)[hint if isinstance(hint, str) else hint.__forward_arg__]
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint in (int, str, bool):
+        return _scalar(hint)
+    if hint is float:
+        return (lambda value: value), _number
+    if hint is type(None):
+        return _none()
+    if origin in (Union, types.UnionType):
+        return _union(list(args))
+    if origin is list:
+        return _list(_codec(args[0]))
+    if origin is frozenset:
+        return _list(_codec(args[0]), frozenset)
+    if origin is dict and args[0] is str:
+        return _dict(_codec(args[1]))
+    if dataclasses.is_dataclass(hint):
+        return _dataclass_codec(hint)
+    raise TypeError(f"the facts cache cannot hold {hint!r}")
+
+
+def _number(value):
+    if type(value) not in (int, float):
+        _fail("a number", value)
+    return float(value)
+
+
+def encode_facts(facts: FileFacts) -> Any:
+    return _dataclass_codec(FileFacts)[0](facts)
+
+
+def decode_facts(value: Any) -> FileFacts:
+    """The FileFacts a cached value describes; InvalidEntry if it describes none."""
+    try:
+        return _dataclass_codec(FileFacts)[1](value)
+    except InvalidEntry:
+        raise
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise InvalidEntry(str(exc)) from None
+
+
+# --- the cache ----------------------------------------------------------------------------------
+
+
 class FactsCache:
-    def __init__(self, folder: Path | None) -> None:
+    """Facts by key, read from `folder` at the start of a run and written at its end.
+
+    `untrusted_root` is the work tree the run checks: a cache file inside it
+    is read only when git does not track it and no symlink leads to it.
+    """
+
+    def __init__(self, folder: Path | None, untrusted_root: Path | None = None) -> None:
         self.folder = folder
-        self.entries: dict[str, FileFacts] = {}
-        self.used: dict[str, FileFacts] = {}
+        self.entries: dict[str, Any] = {}  # key -> encoded facts, decoded on use
+        self.used: dict[str, Any] = {}
         self.dirty = False
+        self.notes: list[str] = []
         if folder is not None:
-            self._load(folder / CACHE_FILE)
+            path = folder / CACHE_FILE
+            refusal = _refusal(path, untrusted_root)
+            if refusal:
+                self.notes.append(f"ignored the cache {path}: {refusal}")
+                self.folder = None  # neither read nor overwritten
+            else:
+                self._load(path)
 
     def _load(self, path: Path) -> None:
         try:
-            with path.open("rb") as handle:
-                payload = pickle.load(handle)
+            payload = json.loads(path.read_bytes())
         except FileNotFoundError:
             return
-        except Exception:  # corrupt, truncated, foreign: start afresh
+        except (OSError, ValueError, RecursionError):  # corrupt, truncated, not JSON: start afresh
             self.dirty = True
             return
         if (
             isinstance(payload, dict)
             and payload.get("magic") == _MAGIC
             and payload.get("version") == __version__
+            and payload.get("source") == source_digest()
             and isinstance(payload.get("entries"), dict)
         ):
             self.entries = payload["entries"]
@@ -68,14 +271,20 @@ class FactsCache:
             self.dirty = True
 
     def get(self, key: str) -> FileFacts | None:
-        facts = self.entries.get(key)
-        if not isinstance(facts, FileFacts):
+        encoded = self.entries.get(key)
+        if encoded is None:
             return None
-        self.used[key] = facts
+        try:
+            facts = decode_facts(encoded)
+        except InvalidEntry:
+            self.entries.pop(key, None)
+            self.dirty = True
+            return None
+        self.used[key] = encoded
         return facts
 
     def put(self, key: str, facts: FileFacts) -> None:
-        self.used[key] = facts
+        self.used[key] = encode_facts(facts)
         self.dirty = True
 
     def save(self, complete: bool) -> None:
@@ -90,8 +299,45 @@ class FactsCache:
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 write_atomic(gitignore, "# created by orgscope\n*\n", overwrite=True)
-            payload = {"magic": _MAGIC, "version": __version__, "entries": entries}
-            write_atomic(self.folder / CACHE_FILE, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL),
-                         overwrite=True)
+            payload = {"magic": _MAGIC, "version": __version__, "source": source_digest(), "entries": entries}
+            write_atomic(self.folder / CACHE_FILE, json.dumps(payload, separators=(",", ":")), overwrite=True)
         except OSError:
             pass  # a read-only checkout still gets its findings
+
+
+def _refusal(path: Path, untrusted_root: Path | None) -> str | None:
+    """Why a cache file inside the checked work tree must not be trusted, if it must not."""
+    if untrusted_root is None:
+        return None
+    try:
+        inside = _inside(path.absolute(), untrusted_root.absolute()) or _inside(path.resolve(), untrusted_root.resolve())
+        if inside is None:
+            return None  # the per-user folder, or one outside the checked tree
+        root, parts = inside
+        for part in parts:
+            root = root / part
+            if root.is_symlink():
+                return f"{root.name} is a symlink"
+    except OSError as exc:
+        return f"cannot inspect it ({exc.strerror or exc})"
+    if path.exists() and _git_tracks(path):
+        return "git tracks it, so it comes from the repository, not from an earlier run"
+    return None
+
+
+def _inside(path: Path, root: Path) -> tuple[Path, tuple[str, ...]] | None:
+    try:
+        return root, path.relative_to(root).parts
+    except ValueError:
+        return None
+
+
+def _git_tracks(path: Path) -> bool:
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--", path.name],
+            cwd=path.parent, capture_output=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False  # no git: nothing can be tracked
+    return listed.returncode == 0 and bool(listed.stdout.strip(b"\0"))

@@ -83,6 +83,9 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour in text output (auto: on a terminal, unless NO_COLOR is set).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path), envvar="ORGSCOPE_CACHE_DIR",
+              help="Cache folder [default: cache_dir from the config, else a per-user cache folder; "
+                   "env: ORGSCOPE_CACHE_DIR].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Worker processes (0: one per core).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.option("--diff-base", metavar="REV", help="Only report findings on lines changed since the merge-base of REV and "
@@ -93,7 +96,7 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
               help="Record the current findings in FILE (a baseline) instead of reporting them; exit code 0.")
 @click.option("--force", is_flag=True, help="Let --write-baseline overwrite an existing file.")
 def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, show_source, statistics, quiet, color,
-          no_cache, jobs, debug, diff_base, baseline_path, write_baseline_path, force) -> None:
+          no_cache, cache_dir, jobs, debug, diff_base, baseline_path, write_baseline_path, force) -> None:
     """Check PATHS (default: the current folder) and report findings.
 
     \b
@@ -117,6 +120,8 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
     if force and write_baseline_path is None:
         raise click.UsageError("--force only applies to --write-baseline")
     config = _load(config_path, rule_pack)
+    if cache_dir is not None:
+        config = config.with_overrides(cache_dir=str(cache_dir.absolute()))
     options = Options(
         select=_codes(select, "--select"),
         ignore=_codes(ignore, "--ignore"),

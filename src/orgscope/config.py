@@ -46,7 +46,7 @@ class Config:
     fail_on: str = "error"
     max_file_bytes: int = 5_000_000
     file_timeout: float = 20.0
-    cache_dir: str = ".orgscope_cache"
+    cache_dir: str | None = None  # None: the per-user cache folder
     jobs: int = 0  # 0 = one worker per core
 
     def with_overrides(self, **values: Any) -> "Config":

@@ -66,6 +66,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
 
     target_paths = {f.rel for f in targets}
     extractor = Extractor(config, model, use_cache=options.use_cache, jobs=options.jobs, debug=options.debug)
+    notes.extend(extractor.cache.notes)
     # Phase one: what the whole project knows (migrations, models), whatever
     # files were asked for. Phase two: the rest of the targets, whose prefilter
     # now also knows the model class names (`select(Agent)` names no table).

@@ -44,10 +44,11 @@ KEY_HELP: dict[str, str] = {
     "fail_on": "Lowest severity that makes the exit code 1: error, warning or info.",
     "max_file_bytes": "Larger files are reported as unanalyzable (ORG900) instead of parsed; 0 means no limit.",
     "file_timeout": "Seconds one file may take before it is reported as unanalyzable (ORG900).",
-    "cache_dir": "Where facts from unchanged files are cached, relative to this file (add it to .gitignore).",
+    "cache_dir": ("A cache folder relative to this file, instead of the per-user cache folder (a cache file that "
+                  "git tracks is never read)."),
     "jobs": "Worker processes; 0 means one per CPU core.",
 }
-_EXAMPLE_ONLY = {"rule_pack": "tenancy/pack.yaml"}
+_EXAMPLE_ONLY = {"rule_pack": "tenancy/pack.yaml", "cache_dir": ".orgscope_cache"}
 
 
 def configurable_keys() -> list[str]:

@@ -19,8 +19,9 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
+from pathlib import Path
 
-from orgscope.cache import FactsCache, file_key, settings_key
+from orgscope.cache import FactsCache, default_cache_folder, file_key, settings_key
 from orgscope.config import Config
 from orgscope.context import ExtractContext
 from orgscope.discover import SourceFile
@@ -68,8 +69,7 @@ class Extractor:
         self.model = model
         self.debug = debug
         self.jobs = jobs if jobs is not None else config.jobs
-        folder = (config.root / config.cache_dir) if use_cache else None
-        self.cache = FactsCache(folder)
+        self.cache = FactsCache(cache_folder(config) if use_cache else None, untrusted_root=config.root)
         self._loaded: dict[str, tuple] = {}  # rel -> read_source() result, read once
         self.settings = settings_key(*extraction_settings(config, model))
         self.ctx = ExtractContext(
@@ -152,6 +152,13 @@ class Extractor:
 
     def save(self, complete: bool) -> None:
         self.cache.save(complete)
+
+
+def cache_folder(config: Config) -> Path:
+    """`cache_dir` (relative to the config's folder) when set, else the per-user cache folder."""
+    if config.cache_dir:
+        return config.root / config.cache_dir
+    return default_cache_folder(config.root)
 
 
 def _worker(task: tuple[str, str, str], ctx: ExtractContext, timeout: float) -> FileFacts:

@@ -1,0 +1,232 @@
+"""The facts cache is plain data that orgscope never trusts blindly (SPEC section 8).
+
+A pull request controls every file in the work tree, the cache folder
+included. Nothing in it may run code (the cache is JSON, never a pickle), a
+cache that does not validate is ignored and rebuilt with the same findings,
+and a cache file that git tracks is never read at all: those facts would come
+from the pull request, not from an earlier run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orgscope import __version__
+from orgscope.cache import CACHE_FILE, default_cache_folder
+from orgscope.config import Config
+from orgscope.engine import Options, run
+
+QUERY = "queries/sibling.sql"
+FILES = {
+    QUERY: "SELECT * FROM agents WHERE id = $1;\n",
+    "queries/scoped.sql": "SELECT * FROM agents WHERE clerk_org_id = $1;\n",  # the control: no finding
+    "migrations/001_agents.sql": "CREATE TABLE agents (id uuid PRIMARY KEY, clerk_org_id text);\n",
+    "app/q.py": 'def f(db):\n    return db.execute("SELECT * FROM calls WHERE id = %s", (1,))\n',
+}
+EXPECTED = {(QUERY, "ORG001"), ("app/q.py", "ORG001"), ("migrations/001_agents.sql", "ORG002")}
+IN_TREE = ".orgscope_cache"
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
+def _findings(result) -> list[tuple]:
+    return [(f.path, f.line, f.column, f.code, f.message, f.fingerprint) for f in result.findings]
+
+
+def _cached_run(root: Path, cache_dir: str | None = IN_TREE):
+    return run([root], Config(root=root, cache_dir=cache_dir), Options(use_cache=True, jobs=1))
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def _repo(root: Path) -> None:
+    _git(root, "init", "-q")
+    _git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+
+
+class _Payload:
+    """Unpickling this creates the marker file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("cache_dir", [IN_TREE, None], ids=["in-tree cache_dir", "default"])
+def test_a_planted_pickle_runs_nothing_and_the_findings_are_correct(tmp_path, cache_dir):
+    _write(tmp_path, FILES)
+    reference = subprocess.run(
+        [sys.executable, "-m", "orgscope", "check", "--no-cache", "--format", "json"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )
+    marker = tmp_path / "code-ran"
+    payload = pickle.dumps(_Payload(marker))
+    assert not marker.exists()
+    # Every file name a cache of orgscope has had or might be looked up under.
+    for name in ("facts.pickle", CACHE_FILE, "cache.pickle"):
+        (tmp_path / IN_TREE).mkdir(exist_ok=True)
+        (tmp_path / IN_TREE / name).write_bytes(payload)
+    args = ["check", "--format", "json"] + (["--cache-dir", IN_TREE] if cache_dir else [])
+    for _ in range(2):  # cold, then warm from what the first run wrote
+        done = subprocess.run([sys.executable, "-m", "orgscope", *args], cwd=tmp_path, capture_output=True,
+                              text=True, check=False)
+        assert not marker.exists(), "unpickling the planted cache ran its code"
+        assert done.returncode == 1, done.stderr
+        assert json.loads(done.stdout)["findings"] == json.loads(reference.stdout)["findings"]
+    assert {(f["path"], f["code"]) for f in json.loads(done.stdout)["findings"]} == EXPECTED
+
+
+def test_the_cache_is_json_keyed_on_orgscope_itself(tmp_path):
+    _write(tmp_path, FILES)
+    fresh = _findings(_cached_run(tmp_path))
+    payload = json.loads((tmp_path / IN_TREE / CACHE_FILE).read_text())
+    assert payload["version"] == __version__ and len(payload["source"]) == 32 and payload["entries"]
+    assert _findings(_cached_run(tmp_path)) == fresh
+
+
+def test_the_default_cache_is_outside_the_work_tree(tmp_path):
+    _write(tmp_path, FILES)
+    fresh = _findings(_cached_run(tmp_path, cache_dir=None))
+    assert not (tmp_path / IN_TREE).exists()
+    folder = default_cache_folder(tmp_path)
+    assert tmp_path not in folder.parents and (folder / CACHE_FILE).is_file()
+    assert _findings(_cached_run(tmp_path, cache_dir=None)) == fresh  # warm
+
+
+def _entry_edit(edit):
+    """Damage every entry of a good cache with `edit(entry) -> entry`."""
+    def damage(good: bytes) -> bytes:
+        payload = json.loads(good)
+        payload["entries"] = {key: edit(entry) for key, entry in payload["entries"].items()}
+        return json.dumps(payload).encode()
+    return damage
+
+
+def _top_edit(**values):
+    def damage(good: bytes) -> bytes:
+        return json.dumps({**json.loads(good), **values}).encode()
+    return damage
+
+
+def _retyped_span(entry):
+    # FileFacts.queries[0].span.line as a string: the right shape, the wrong type.
+    if entry[2]:
+        entry[2][0][1][0] = "1"
+    return entry
+
+
+def _unknown_tag(entry):
+    text = json.dumps(entry)
+    return json.loads(text.replace('["Compare"', '["os.system"'))
+
+
+CACHE_CASES = {
+    "garbage": lambda good: b"\x00\xffnot json at all" * 10,
+    "truncated": lambda good: good[: len(good) // 2],
+    "empty": lambda good: b"",
+    "a pickle": lambda good: pickle.dumps(json.loads(good)),
+    "another shape": lambda good: json.dumps(["a", "list"]).encode(),
+    "nested too deep": lambda good: b"[" * 200_000 + b"]" * 200_000,
+    "old version": _top_edit(version="0.0.1"),
+    "other orgscope source": _top_edit(source="0" * 32),
+    "foreign magic": _top_edit(magic="someone-else/9"),
+    "entries that are not an object": _top_edit(entries=[1, 2]),
+    "entries of the wrong type": _entry_edit(lambda entry: 42),
+    "entries with a missing field": _entry_edit(lambda entry: entry[:-1]),
+    "entries with a field of the wrong type": _entry_edit(_retyped_span),
+    "entries naming another class": _entry_edit(_unknown_tag),
+}
+
+
+@pytest.mark.parametrize("damage", list(CACHE_CASES.values()), ids=list(CACHE_CASES))
+def test_a_damaged_cache_is_ignored_and_rebuilt_with_identical_findings(tmp_path, damage):
+    _write(tmp_path, FILES)
+    fresh = _findings(_cached_run(tmp_path))
+    cache_file = tmp_path / IN_TREE / CACHE_FILE
+    good = cache_file.read_bytes()
+    assert fresh and len(fresh) >= 2
+
+    cache_file.write_bytes(damage(good))
+    assert _findings(_cached_run(tmp_path)) == fresh
+    rebuilt = json.loads(cache_file.read_bytes())
+    assert rebuilt["version"] == __version__ and rebuilt["entries"]
+    assert _findings(_cached_run(tmp_path)) == fresh  # and the rebuilt cache is used as is
+
+
+def _hide_every_query(good: bytes) -> bytes:
+    """A well-formed cache whose entries say the files hold no query."""
+    payload = json.loads(good)
+    for entry in payload["entries"].values():
+        entry[2] = []  # FileFacts.queries
+        entry[3] = []  # FileFacts.problems
+    return json.dumps(payload).encode()
+
+
+def test_a_cache_file_that_git_tracks_is_never_read(tmp_path):
+    _write(tmp_path, FILES)
+    fresh = _findings(_cached_run(tmp_path))
+    cache_file = tmp_path / IN_TREE / CACHE_FILE
+    lying = _hide_every_query(cache_file.read_bytes())
+    cache_file.write_bytes(lying)
+    # Control: an untracked cache (one an earlier run wrote) is trusted, so
+    # the lie is believed there: the protection is in not reading tracked ones.
+    assert _findings(_cached_run(tmp_path)) != fresh
+    cache_file.write_bytes(lying)
+    _repo(tmp_path)
+    _git(tmp_path, "add", "-f", f"{IN_TREE}/{CACHE_FILE}")
+    result = _cached_run(tmp_path)
+    assert _findings(result) == fresh
+    assert any("git tracks it" in note for note in result.notes)
+    assert cache_file.read_bytes() == lying, "a tracked file was overwritten"
+
+
+def test_a_cache_folder_that_is_a_symlink_is_never_read(tmp_path):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    _write(project, FILES)
+    fresh = _findings(_cached_run(project))
+    cache = project / IN_TREE
+    cache.rename(elsewhere)
+    (elsewhere / CACHE_FILE).write_bytes(_hide_every_query((elsewhere / CACHE_FILE).read_bytes()))
+    cache.symlink_to(elsewhere, target_is_directory=True)
+    result = _cached_run(project)
+    assert _findings(result) == fresh
+    assert any("symlink" in note for note in result.notes)
+
+
+def test_a_cache_that_is_a_directory_does_not_stop_the_run(tmp_path):
+    _write(tmp_path, FILES)
+    (tmp_path / IN_TREE / CACHE_FILE).mkdir(parents=True)
+    assert {(f[0], f[3]) for f in _findings(_cached_run(tmp_path))} == EXPECTED
+
+
+def _failing_replace(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+def test_a_failed_cache_write_keeps_the_old_cache_and_the_findings(tmp_path, monkeypatch):
+    _write(tmp_path, FILES)
+    fresh = _findings(_cached_run(tmp_path))
+    cache_file = tmp_path / IN_TREE / CACHE_FILE
+    old = cache_file.read_bytes()
+    (tmp_path / "queries" / "more.sql").write_text("SELECT * FROM calls WHERE id = $1;\n")
+    monkeypatch.setattr(os, "replace", _failing_replace)
+    result = _cached_run(tmp_path)
+    assert len(result.findings) == len(fresh) + 1
+    assert cache_file.read_bytes() == old
+    assert sorted(p.name for p in cache_file.parent.iterdir()) == [".gitignore", CACHE_FILE]
