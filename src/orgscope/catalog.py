@@ -8,10 +8,10 @@ or a column added in another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from orgscope.facts import FileFacts, ModelDef
+from orgscope.facts import COLUMN, PARAM, FileFacts, ModelDef, Or, Pred, Query, Value
 from orgscope.model import TenancyModel
 
 
@@ -68,16 +68,47 @@ def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalo
 
 
 def resolve_models(facts: FileFacts, catalog: Catalog) -> None:
-    """Fill the table of ORM refs and writes from the project's model catalog."""
+    """Fill the table of ORM refs and writes from the project's model catalog.
+
+    An attribute of an object that is no model class (`ctx.org_id` with `ctx`
+    imported from the project, `current_user.org_id`) is a value, not a column
+    of another table: the front end cannot tell them apart, the catalog can.
+    """
     for query in facts.queries:
+        values: set[int] = set()
         for block in query.blocks:
             for ref in block.refs:
                 if ref.table is None and ref.model:
                     found = catalog.resolve_model(ref.model)
                     if found is not None:
                         ref.table, ref.schema = found.table, found.schema
+                    elif ref.model not in catalog.models and query.origin == "sqlalchemy":
+                        values.add(ref.id)
+        if values:
+            _objects_are_values(query, values)
         for write in query.writes:
             if write.table is None and write.model:
                 found = catalog.resolve_model(write.model)
                 if found is not None:
                     write.table, write.schema = found.table, found.schema
+
+
+def _objects_are_values(query: Query, values: set[int]) -> None:
+    """`M.org_id == ctx.org_id`: compares M's column with a value; the refs
+    that stood for the objects go."""
+    def fix(pred: Pred) -> Pred:
+        if isinstance(pred, Or):
+            return Or([[fix(p) for p in branch] for branch in pred.branches])
+        other = pred.value.column if pred.value.kind == COLUMN else None
+        if other is not None and other.ref in values and pred.column.ref not in values:
+            return replace(pred, value=Value(PARAM))
+        if other is not None and pred.column.ref in values and other.ref not in values:
+            return replace(pred, column=other, value=Value(PARAM))
+        return pred
+
+    for block in query.blocks:
+        block.refs = [r for r in block.refs if r.id not in values]
+        block.where = [fix(p) for p in block.where]
+        block.columns = [c for c in block.columns if c.ref not in values]
+        for ref in block.refs:
+            ref.on = [fix(p) for p in ref.on]

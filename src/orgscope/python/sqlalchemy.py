@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from orgscope.python.walker import Walker
 
 _CONSTRUCTORS = frozenset({"select", "update", "delete", "insert", "aliased"})
+_LOGICAL = frozenset({"and_", "or_", "not_", "any_"})
 _EXECUTE = frozenset(
     {"all", "first", "one", "one_or_none", "scalar", "scalars", "count", "get", "unique", "fetchall", "fetchone"}
 )
@@ -66,6 +67,8 @@ def collect_models(w: "Walker") -> list[ModelDef]:
             if model is not None:
                 found.append(model)
         elif isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            if isinstance(node.value, cst.Call) and (dotted(node.value.func) or "").endswith("SQLAlchemy"):
+                w.flask_dbs.add(node.targets[0].target.value)
             table = _table_call(w, node.value)
             if table is not None:
                 name = node.targets[0].target
@@ -177,7 +180,7 @@ def entity_of(w: "Walker", node: cst.BaseExpression) -> Entity | None:
                 return Entity(name, name, table, schema)
             return Entity(name, name, None)
         return None
-    if isinstance(node, cst.Call) and _sa_function(w, node.func) == "aliased":
+    if isinstance(node, cst.Call) and _sa_function(w, node.func, node) == "aliased":
         return _aliased(w, node)
     return None
 
@@ -212,20 +215,34 @@ def _aliased(w: "Walker", node: cst.Call) -> Entity | None:
     return Entity(f"alias:{line}:{column}", target.model, target.table, target.schema, alias=alias)
 
 
-def _sa_function(w: "Walker", func: cst.BaseExpression) -> str | None:
+def _sa_function(w: "Walker", func: cst.BaseExpression, node: cst.Call | None = None) -> str | None:
     """`select` for `select`, `sa.select`, `sqlalchemy.future.select` ..."""
     name = dotted(func)
     if name is None:
         return None
     last = name.rsplit(".", 1)[-1]
-    if last not in _CONSTRUCTORS and last not in ("and_", "or_", "not_", "any_"):
+    if last not in _CONSTRUCTORS and last not in _LOGICAL:
         return None
     qualified = w.names.qualified(func)
     if is_sqlalchemy(qualified):
         return last
     if "." not in name and name not in w.names.imports and name not in w.names.defined and name not in w.env:
         return last  # used without an import orgscope can see
+    if name.count(".") == 1 and _is_flask_db(w, name.split(".", 1)[0]):
+        # Flask-SQLAlchemy's `db` re-exports SQLAlchemy: `db.and_` is `and_`.
+        # A project's own `db.select("agents", ...)` is a data-access call,
+        # so a statement needs a model as its first argument.
+        if last in _LOGICAL or (node is not None and node.args and entity_of(w, node.args[0].value) is not None):
+            return last
     return None
+
+
+def _is_flask_db(w: "Walker", name: str) -> bool:
+    """`db`, by Flask-SQLAlchemy's convention (imported or defined), or a
+    name bound to `SQLAlchemy(...)` in this module."""
+    if name in w.env and w.env is not w.module_env:
+        return False  # a local of that name is something else
+    return name == "db" or name in w.flask_dbs
 
 
 def _entities_in(w: "Walker", node: cst.CSTNode) -> Iterable[tuple[Entity, cst.BaseExpression, PCol | None]]:
@@ -239,7 +256,7 @@ def _entities_in(w: "Walker", node: cst.CSTNode) -> Iterable[tuple[Entity, cst.B
         if entity is not None:
             yield entity, node, None
             return
-    if isinstance(node, cst.Call) and _sa_function(w, node.func) in ("select", "update", "delete", "insert"):
+    if isinstance(node, cst.Call) and _sa_function(w, node.func, node) in ("select", "update", "delete", "insert"):
         return  # a nested statement is a query of its own
     for child in children(node):
         yield from _entities_in(w, child)
@@ -263,7 +280,7 @@ def attribute(w: "Walker", node: cst.Attribute):
 
 def name_call(w: "Walker", node: cst.Call):
     """`select(...)`, `update(Agent)`, `aliased(Agent)`, `Agent(...)`."""
-    function = _sa_function(w, node.func)
+    function = _sa_function(w, node.func, node)
     if function is not None:
         return _constructor(w, node, function)
     entity = entity_of(w, node.func)
@@ -275,7 +292,7 @@ def name_call(w: "Walker", node: cst.Call):
 def attribute_call(w: "Walker", node: cst.Call, method: str):
     """Calls on something that is not a value being built: `sa.select(...)`,
     `session.get(Agent, pk)`, `session.query(Agent)`, `models.Agent(...)`."""
-    function = _sa_function(w, node.func)
+    function = _sa_function(w, node.func, node)
     if function is not None:
         return _constructor(w, node, function)
     if method[:1].isupper():

@@ -55,6 +55,7 @@ class Walker:
         self.queries: list[Query] = []
         self.problems: list[Problem] = []
         self.local_models: dict[str, tuple[str, str | None]] = {}  # class/Table name -> (table, schema)
+        self.flask_dbs: set[str] = set()  # names bound to flask_sqlalchemy.SQLAlchemy(...)
         self._next_origin = 0
         self.order: list[int] = []  # origins in creation order
         self.latest: dict[int, Value] = {}
