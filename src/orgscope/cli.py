@@ -164,10 +164,10 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
     text = render(fmt, result, root=config.root, docs=rule_docs(), color=use_color, show_source=show_source,
                   statistics=statistics)
     if output is not None:
-        from orgscope.writes import write_atomic
+        from orgscope.writes import write_output
 
         try:
-            write_atomic(output, text, overwrite=True)
+            write_output(output, text)
         except OSError as exc:
             raise OrgscopeError(f"cannot write {output}: {exc.strerror or exc}") from None
     elif not quiet:

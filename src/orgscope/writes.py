@@ -4,6 +4,7 @@ file unless asked (reports, baselines, generated migrations, the cache)."""
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -40,6 +41,25 @@ def write_atomic(path: Path, text: str | bytes, *, overwrite: bool = False) -> N
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_output(path: Path, text: str | bytes) -> None:
+    """The report (`--output`): a regular file, or a new one, is replaced
+    atomically; anything else (a device such as /dev/stdout, a FIFO a reader
+    waits on, a symlink) is written through, never replaced by a file."""
+    path = Path(path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    # A symlink stays; its target gets the report (realpath: a link loop is an OSError below, not a hang).
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "wb") as handle:
+            handle.write(data)
+        return
+    write_atomic(target, data, overwrite=True)
 
 
 def _umask() -> int:
