@@ -337,3 +337,6 @@ class FileFacts:
     alembic: AlembicRevision | None = None
     suppressions: list[Suppression] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. skipped binary file
+    # The tool whose section markers a migration carries (goose, dbmate,
+    # liquibase), for the migration order; None for plain SQL.
+    migration_tool: str | None = None

@@ -36,6 +36,7 @@ from orgscope.facts import (
 )
 from orgscope.model import TenancyModel
 from orgscope.positions import LineIndex
+from orgscope.sql.sections import forward_text
 from orgscope.sql.split import Statement, split_statements
 
 DML_WORDS = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE", "VALUES"})
@@ -46,6 +47,11 @@ _QUERY_NODES = (exp.Select, exp.SetOperation)
 def extract_sql_file(path: str, text: str, kind: str, ctx) -> FileFacts:
     """Facts of a .sql file: queries for query files, schema events for migrations."""
     facts = FileFacts(path=path, kind=kind)
+    if kind == "migration":
+        # Only what the tool applies going forward: a down section is blanked.
+        forward = forward_text(text, path)
+        text, facts.migration_tool = forward.text, forward.tool
+        facts.notes.extend(forward.notes)
     positions = LineIndex(text)
     model = ctx.model
     check_queries = kind != "migration" or ctx.check_migration_queries
