@@ -21,6 +21,7 @@ class Catalog:
     schema: object  # orgscope.schema.Schema (None before replay in unit tests)
     models: dict[str, list[ModelDef]] = field(default_factory=dict)
     migration_paths: list[str] = field(default_factory=list)
+    plan: object = None  # orgscope.migration_order.MigrationPlan: tools, order, files not replayed
     warnings: list[str] = field(default_factory=list)  # odd migration graphs, duplicate index names
 
     def has_column(self, table: str | None, schema: str | None, column: str) -> bool | None:
@@ -43,28 +44,33 @@ class Catalog:
 
 
 def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalog:
-    """Replay migrations (SQL by natural path order, then Alembic by revision
-    graph) and index the models of every Python file."""
-    from orgscope.schema import natural_sort_key, order_alembic, replay
+    """Replay migrations (SQL in the order of the tool each folder is written
+    for, then Alembic by revision graph) and index the models of every Python
+    file."""
+    from orgscope.migration_order import plan_migrations
+    from orgscope.schema import order_alembic, replay
 
-    sql_migrations = []
+    sql_events = {}
+    tools = {}
     alembic = []
     models: dict[str, list[ModelDef]] = {}
     for facts in all_facts:
         if facts.kind == "migration":
-            sql_migrations.append((facts.path, facts.events))
+            sql_events[facts.path] = facts.events
+            tools[facts.path] = facts.migration_tool
         elif facts.kind == "alembic" and facts.alembic is not None:
             alembic.append((facts.path, facts.alembic))
         for model_def in facts.models:
             models.setdefault(model_def.name, []).append(model_def)
-    sql_migrations.sort(key=lambda item: natural_sort_key(item[0]))
-    warnings: list[str] = []
+    plan = plan_migrations([(path, tools.get(path)) for path in sql_events])
+    sql_migrations = [(path, sql_events[path]) for path in plan.ordered]
+    warnings: list[str] = list(plan.notes)
     ordered = [(path, revision.events) for path, revision in order_alembic(alembic, warnings)] if alembic else []
     migrations = sql_migrations + ordered
     schema = replay(migrations, model)
     warnings.extend(getattr(schema, "warnings", []))
     return Catalog(model=model, schema=schema, models=models, migration_paths=[p for p, _ in migrations],
-                   warnings=warnings)
+                   warnings=warnings, plan=plan)
 
 
 def resolve_models(facts: FileFacts, catalog: Catalog) -> None:

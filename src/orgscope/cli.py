@@ -261,10 +261,13 @@ def show_schema(config_path, rule_pack, paths) -> None:
       orgscope schema examples/demo-app
     """
     from orgscope.engine import build_project_catalog
+    from orgscope.migration_order import render_plan_text
     from orgscope.schema import render_schema_text
 
     config = _load(config_path, rule_pack)
     catalog = build_project_catalog(list(paths), config)
+    click.echo(render_plan_text(catalog.plan), nl=False)
+    click.echo()
     click.echo(render_schema_text(catalog.schema, catalog.model), nl=False)
 
 
