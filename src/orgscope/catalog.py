@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from orgscope.facts import COLUMN, PARAM, FileFacts, ModelDef, Or, Pred, Query, Value
+from orgscope.facts import COLUMN, PARAM, WITH_PARENT, FileFacts, ModelDef, Or, Pred, Query, Value
 from orgscope.model import TenancyModel
 
 
@@ -23,6 +23,7 @@ class Catalog:
     migration_paths: list[str] = field(default_factory=list)
     plan: object = None  # orgscope.migration_order.MigrationPlan: tools, order, files not replayed
     warnings: list[str] = field(default_factory=list)  # odd migration graphs, duplicate index names
+    _org_attributes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def has_column(self, table: str | None, schema: str | None, column: str) -> bool | None:
         """Does `table` have `column`? The replayed schema when it knows the
@@ -41,6 +42,56 @@ class Catalog:
             return None
         tables = {(m.schema, m.table) for m in found}
         return found[0] if len(tables) == 1 else None
+
+
+    def org_attributes(self, name: str) -> frozenset[str]:
+        """The relationships of a model that go through its org column
+        (SPEC section 10): `Agent.org == org` scopes like `Agent.org_id == org.id`.
+
+        A relationship of the model whose `foreign_keys` name the org column,
+        or whose target is the table the org column's ForeignKey references,
+        and a `backref` that another model's relationship to it creates from
+        that table."""
+        if name not in self._org_attributes:
+            self._org_attributes[name] = self._find_org_attributes(name)
+        return self._org_attributes[name]
+
+    def _find_org_attributes(self, name: str) -> frozenset[str]:
+        model = self.resolve_model(name)
+        if model is None:
+            return frozenset()
+        column = self.model.org_column
+        parent = self.org_parent(model)
+        found = set()
+        for relationship in model.relationships:
+            if relationship.foreign_keys:
+                if column in relationship.foreign_keys:
+                    found.add(relationship.name)
+            elif parent is not None and self._table_of(relationship.target) == parent:
+                found.add(relationship.name)
+        if parent is not None:
+            for other in (m for defs in self.models.values() for m in defs):
+                if (other.schema, other.table) != parent:
+                    continue
+                for relationship in other.relationships:
+                    if relationship.backref and relationship.target == model.name:
+                        found.add(relationship.backref)
+        return frozenset(found)
+
+    def org_parent(self, model: ModelDef) -> tuple[str | None, str] | None:
+        """(schema, table) that the model's org column references by ForeignKey."""
+        from orgscope.model import split_table_name
+
+        referenced = model.foreign_keys.get(self.model.org_column)
+        if referenced is None:
+            return None
+        if referenced.startswith("@"):
+            return self._table_of(referenced[1:])
+        return split_table_name(referenced)
+
+    def _table_of(self, class_name: str) -> tuple[str | None, str] | None:
+        found = self.resolve_model(class_name)
+        return (found.schema, found.table) if found is not None else None
 
 
 def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalog:
@@ -92,11 +143,61 @@ def resolve_models(facts: FileFacts, catalog: Catalog) -> None:
                         values.add(ref.id)
         if values:
             _objects_are_values(query, values)
+        if query.origin == "sqlalchemy":
+            _relationships_as_columns(query, catalog)
         for write in query.writes:
             if write.table is None and write.model:
                 found = catalog.resolve_model(write.model)
                 if found is not None:
                     write.table, write.schema = found.table, found.schema
+            if write.model and write.columns and catalog.model.org_column not in write.columns:
+                via = [c for c in write.columns if c in catalog.org_attributes(write.model)]
+                if via:  # Agent(org=org) sets the org column through the relationship
+                    write.columns[catalog.model.org_column] = write.columns[via[0]]
+
+
+def _relationships_as_columns(query: Query, catalog: Catalog) -> None:
+    """`Agent.org == org`, `filter_by(org=org)`, `with_parent(org)`: the org
+    column, when the relationship goes through it."""
+    column = catalog.model.org_column
+    by_ref: dict[int, frozenset[str]] = {}
+    parents: dict[int, ModelDef] = {}
+    for block in query.blocks:
+        for ref in block.refs:
+            if ref.model:
+                by_ref[ref.id] = catalog.org_attributes(ref.model)
+                found = catalog.resolve_model(ref.model)
+                if found is not None:
+                    parents[ref.id] = found
+
+    def through(name: str, ref: int | None) -> bool:
+        if ref is None or ref not in by_ref:
+            return False
+        if name in by_ref[ref]:
+            return True
+        if name == WITH_PARENT:
+            return bool(by_ref[ref])
+        if name.startswith(WITH_PARENT + ":") and ref in parents:
+            # with_parent(org, Org.agents): the parent is a row of the table the org column references
+            owner = catalog.resolve_model(name.split(":", 1)[1].split(".", 1)[0])
+            parent = catalog.org_parent(parents[ref])
+            return owner is not None and parent == (owner.schema, owner.table)
+        return False
+
+    def fix(pred: Pred) -> None:
+        if isinstance(pred, Or):
+            for branch in pred.branches:
+                for p in branch:
+                    fix(p)
+        elif pred.column.name != column and through(pred.column.name, pred.column.ref):
+            pred.column = replace(pred.column, name=column)
+
+    for block in query.blocks:
+        for pred in block.where:
+            fix(pred)
+        for ref in block.refs:
+            for pred in ref.on:
+                fix(pred)
 
 
 def _objects_are_values(query: Query, values: set[int]) -> None:

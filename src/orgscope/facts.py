@@ -55,6 +55,9 @@ class Column:
 
 
 # Kinds of value a column can be compared with.
+# The column of a `with_parent(parent[, Parent.children])` predicate, resolved
+# against the model catalog: `@parent` or `@parent:Parent.children`.
+WITH_PARENT = "@parent"
 PARAM = "param"  # $1, %s, %(org)s, :org, ?, or a Python value interpolated into SQL
 LITERAL = "literal"
 CALL = "call"  # current_setting(...), a function call
@@ -293,6 +296,16 @@ SchemaEvent = Union[
 
 
 @dataclass(slots=True)
+class Relationship:
+    """`org = relationship("Org", backref="agents", foreign_keys=[org_id])` on a model."""
+
+    name: str  # the attribute
+    target: str  # the related class, by its name
+    foreign_keys: list[str] = field(default_factory=list)  # columns named by foreign_keys=
+    backref: str | None = None  # the attribute it creates on the target
+
+
+@dataclass(slots=True)
 class ModelDef:
     """An SQLAlchemy model class or Table object, for the project-wide catalog."""
 
@@ -301,6 +314,9 @@ class ModelDef:
     module: str  # dotted module path of the defining file
     span: Span
     schema: str | None = None
+    # column -> what its ForeignKey references: "schema.table", or "@Class" for ForeignKey(Class.id)
+    foreign_keys: dict[str, str] = field(default_factory=dict)
+    relationships: list[Relationship] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -12,13 +12,16 @@ A model defined in another file is known by name only: the query facts carry
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
 from orgscope.python.nodes import children
-from orgscope.facts import CALL, COLUMN, LITERAL, PARAM, SUBQUERY, Block, Column, ModelDef, Query, Ref, Write
+from orgscope.facts import (
+    CALL, COLUMN, LITERAL, PARAM, SUBQUERY, WITH_PARENT, Block, Column, ModelDef, Query, Ref, Relationship, Write,
+)
 from orgscope.model import split_table_name
 from orgscope.python.names import dotted, is_sqlalchemy, string_value
 from orgscope.python.supabase import payload_columns, value_kind
@@ -84,27 +87,153 @@ def collect_models(w: "Walker") -> list[ModelDef]:
 
 def _model_class(w: "Walker", node: cst.ClassDef) -> ModelDef | None:
     table = schema = None
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
-    for statement in body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            target, value = _assignment(small)
-            if target == "__tablename__":
-                name = w.constant(value) if value is not None else None
-                if name:
-                    schema, table = split_table_name(name.strip())
-            elif target == "__table__" and value is not None:
-                found = _table_call(w, value)
-                if found is not None:
-                    schema, table = found
-            elif target == "__table_args__" and value is not None:
-                chosen = _schema_argument(w, value)
-                if chosen is not None:
-                    schema = chosen
+    foreign_keys: dict[str, str] = {}
+    relationships: list[Relationship] = []
+    for target, value, annotation in _class_assignments(node):
+        if target == "__tablename__":
+            name = w.constant(value)
+            if name:
+                schema, table = split_table_name(name.strip())
+        elif target == "__table__":
+            found = _table_call(w, value)
+            if found is not None:
+                schema, table = found
+        elif target == "__table_args__":
+            chosen = _schema_argument(w, value)
+            if chosen is not None:
+                schema = chosen
+            foreign_keys.update(_table_foreign_keys(w, value))
+        elif isinstance(value, cst.Call):
+            kind = (dotted(value.func) or "").rsplit(".", 1)[-1]
+            if kind in ("Column", "mapped_column"):
+                column, referenced = _column_foreign_key(w, target, value)
+                if referenced is not None:
+                    foreign_keys[column] = referenced
+            elif kind in ("relationship", "relation"):
+                found_rel = _relationship(w, target, value, annotation)
+                if found_rel is not None:
+                    relationships.append(found_rel)
     if table is None:
         return None
-    return ModelDef(node.name.value, table, w.names.module_name, w.span(node.name), schema)
+    return ModelDef(node.name.value, table, w.names.module_name, w.span(node.name), schema, foreign_keys,
+                    relationships)
+
+
+def _class_assignments(node: cst.ClassDef):
+    """(name, value, annotation) of a class body's assignments; a
+    `@declared_attr` method that only returns a value counts as assigning it."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                target, value = _assignment(small)
+                if target is not None and value is not None:
+                    yield target, value, small.annotation if isinstance(small, cst.AnnAssign) else None
+        elif isinstance(statement, cst.FunctionDef) and any(
+            "declared_attr" in (dotted(d.decorator) or "") for d in statement.decorators
+        ):
+            inner = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else []
+            statements = [s for s in inner if not _is_docstring_line(s)]
+            if len(statements) == 1 and isinstance(statements[0], cst.SimpleStatementLine):
+                returned = statements[0].body[0]
+                if isinstance(returned, cst.Return) and returned.value is not None:
+                    yield statement.name.value, returned.value, None
+
+
+def _is_docstring_line(statement: cst.CSTNode) -> bool:
+    return (isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Expr)
+            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+
+
+def _column_foreign_key(w: "Walker", attribute: str, call: cst.Call) -> tuple[str, str | None]:
+    """`org_id = Column(Integer, ForeignKey("orgs.id"))` -> ("org_id", "orgs")."""
+    name = attribute
+    referenced = None
+    for arg in call.args:
+        if arg.keyword is not None:
+            continue
+        text = w.constant(arg.value)
+        if text is not None and name == attribute and arg is call.args[0]:
+            name = text  # Column("org_id", ...): the column's own name
+        elif isinstance(arg.value, cst.Call) and (dotted(arg.value.func) or "").endswith("ForeignKey"):
+            if arg.value.args:
+                referenced = _referenced_table(w, arg.value.args[0].value)
+    return name.lower(), referenced
+
+
+def _referenced_table(w: "Walker", node: cst.BaseExpression) -> str | None:
+    """"orgs.id" -> "orgs", "events.events.id" -> "events.events", Org.id -> "@Org"."""
+    text = w.constant(node)
+    if text is not None:
+        table = text.rpartition(".")[0]
+        return table.lower() or None
+    if isinstance(node, cst.Attribute):
+        name = dotted(node.value)
+        return "@" + name.rsplit(".", 1)[-1] if name else None
+    return None
+
+
+def _table_foreign_keys(w: "Walker", value: cst.BaseExpression) -> dict[str, str]:
+    """`ForeignKeyConstraint(["org_id"], ["orgs.id"])` in `__table_args__`."""
+    found: dict[str, str] = {}
+    elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
+    for element in elements:
+        if not isinstance(element, cst.Call) or not (dotted(element.func) or "").endswith("ForeignKeyConstraint"):
+            continue
+        positional = [a.value for a in element.args if a.keyword is None]
+        if len(positional) < 2 or not all(isinstance(p, (cst.List, cst.Tuple)) for p in positional[:2]):
+            continue
+        columns = [w.constant(e.value) for e in positional[0].elements]  # type: ignore[attr-defined]
+        targets = [_referenced_table(w, e.value) for e in positional[1].elements]  # type: ignore[attr-defined]
+        for column, target in zip(columns, targets):
+            if column and target:
+                found[column.lower()] = target
+    return found
+
+
+def _relationship(w: "Walker", attribute: str, call: cst.Call, annotation) -> Relationship | None:
+    """`relationship("Org", backref="agents", foreign_keys=[org_id])`, or the
+    target from `Mapped["Org"]`."""
+    positional = [a.value for a in call.args if a.keyword is None]
+    target = _class_name(w, positional[0]) if positional else None
+    if target is None and annotation is not None:
+        hint = annotation.annotation
+        if isinstance(hint, cst.Subscript) and (dotted(hint.value) or "").endswith("Mapped") and hint.slice:
+            inner = hint.slice[0].slice
+            target = _class_name(w, inner.value) if isinstance(inner, cst.Index) else None
+    if target is None:
+        return None
+    keys: list[str] = []
+    backref = None
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        if arg.keyword.value == "foreign_keys":
+            keys = _column_names(w, arg.value)
+        elif arg.keyword.value == "backref":
+            value = arg.value
+            if isinstance(value, cst.Call) and value.args:
+                value = value.args[0].value  # backref("agents", ...)
+            backref = w.constant(value)
+    return Relationship(attribute, target, keys, backref)
+
+
+def _class_name(w: "Walker", node: cst.BaseExpression) -> str | None:
+    text = w.constant(node)
+    if text is not None:
+        return text.rsplit(".", 1)[-1].strip() or None
+    name = dotted(node)
+    return name.rsplit(".", 1)[-1] if name else None
+
+
+def _column_names(w: "Walker", node: cst.BaseExpression) -> list[str]:
+    """`[org_id]`, `org_id`, `Agent.org_id`, `"Agent.org_id"`, `"[Agent.a, Agent.b]"` -> column names."""
+    text = w.constant(node)
+    if text is not None:
+        return [part.rsplit(".", 1)[-1].lower() for part in re.findall(r"[\w.]+", text)]
+    elements = [e.value for e in node.elements] if isinstance(node, (cst.List, cst.Tuple)) else [node]
+    names = [dotted(e) for e in elements]
+    return [n.rsplit(".", 1)[-1].lower() for n in names if n]
 
 
 def _assignment(small: cst.CSTNode) -> tuple[str | None, cst.BaseExpression | None]:
@@ -399,6 +528,9 @@ def method(w: "Walker", value, name: str, node: cst.Call):
         return (_where(w, stmt, [a.value for a in args if a.keyword is None]),)
     if name == "filter_by":
         return (_filter_by(w, stmt, args),)
+    if name == "with_parent" and args and stmt.refs:
+        refs = list(stmt.refs)
+        return (replace(stmt, preds=stmt.preds + tuple(PredItem(p) for p in _with_parent(w, node, refs))),)
     if name in ("join", "outerjoin", "join_from", "outerjoin_from"):
         return (_join(w, stmt, name, args),)
     if name == "select_from":
@@ -539,6 +671,8 @@ def _conditions(w: "Walker", node: cst.BaseExpression, refs: list[RefItem], colu
         if function == "not_":
             _mention_columns(w, node, refs, columns)
             return []
+        if _is_with_parent(w, node.func):
+            return _with_parent(w, node, refs)
         if isinstance(node.func, cst.Attribute):
             return _column_method(w, node, refs, columns)
     if isinstance(node, cst.BinaryOperation):
@@ -559,6 +693,31 @@ def _conditions(w: "Walker", node: cst.BaseExpression, refs: list[RefItem], colu
         return []
     w.use(w.ev(node))
     return []
+
+
+def _is_with_parent(w: "Walker", func: cst.BaseExpression) -> bool:
+    name = dotted(func) or ""
+    if name.rsplit(".", 1)[-1] != "with_parent":
+        return False
+    return is_sqlalchemy(w.names.qualified(func)) or ("." not in name and name not in w.names.defined)
+
+
+def _with_parent(w: "Walker", node: cst.Call, refs: list[RefItem]) -> list:
+    """`with_parent(org)` / `with_parent(org, Org.agents)`: the query's rows
+    whose parent (through a relationship) is that row. Whether the
+    relationship goes through the org column only the model catalog knows,
+    so the predicate names it for the catalog to resolve."""
+    for arg in node.args:
+        w.use(w.ev(arg.value))
+    if not refs or not node.args:
+        return []
+    name = WITH_PARENT
+    if len(node.args) > 1:
+        prop = dotted(node.args[1].value)
+        if prop is not None and "." in prop:
+            name = f"{WITH_PARENT}:{'.'.join(prop.split('.')[-2:])}"
+    span = w.span(node.func.attr if isinstance(node.func, cst.Attribute) else node.func)
+    return [PCompare(PCol(name, span, refs[0].key), "eq", PARAM)]
 
 
 def _mention_columns(w: "Walker", node: cst.CSTNode, refs: list[RefItem], columns: list[PCol]) -> None:
