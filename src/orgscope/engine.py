@@ -71,9 +71,10 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     # files were asked for. Phase two: the rest of the targets, whose prefilter
     # now also knows the model class names (`select(Agent)` names no table).
     catalog_files = [f for f in project if extractor.feeds_catalog(f)]
-    all_facts = extractor.run(catalog_files)
+    layer = extractor.infer_data_layer()
+    all_facts = extractor.run(catalog_files, layer.names())
     catalog = build_catalog(model, all_facts.values())
-    model_names = frozenset(catalog.models)
+    model_names = frozenset(catalog.models) | layer.names()
     all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_names))
     extractor.save(complete=project is targets and not paths)
 
@@ -92,6 +93,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
         if rule.code in enabled:
             findings.extend(f for f in rule.check(ctx) if f.path in target_paths)
 
+    findings = _one_per_token(findings)
     suppressions = {rel: all_facts[rel].suppressions for rel in target_paths if all_facts[rel].suppressions}
     findings, unused = suppress.apply(findings, suppressions, enabled, set(RULES))
     for rule in rules_of(Kind.AFTER_SUPPRESSION):
@@ -141,6 +143,30 @@ def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile
     if not paths or all(Path(p).is_dir() for p in paths):
         return targets
     return discoverer.files([config.root.resolve()], [])
+
+
+# Where two rules report the same token, the one that says more wins (SPEC
+# section 10): `client_id` on an org table is ORG003, not also ORG006.
+_SAME_TOKEN_PREFERENCE = {"ORG006": "ORG003"}
+
+
+def _one_per_token(findings: list[Finding]) -> list[Finding]:
+    """One finding per offending token: a payload dict used by two inserts is
+    reported once, and ORG006 gives way to ORG003 on the same key."""
+    seen: set[tuple] = set()
+    codes_at: dict[tuple, set[str]] = {}
+    for finding in findings:
+        codes_at.setdefault((finding.path, finding.line, finding.column), set()).add(finding.code)
+    kept = []
+    for finding in findings:
+        where = (finding.path, finding.line, finding.column)
+        if _SAME_TOKEN_PREFERENCE.get(finding.code) in codes_at[where]:
+            continue
+        if (where, finding.code) in seen:
+            continue
+        seen.add((where, finding.code))
+        kept.append(finding)
+    return kept
 
 
 def _safe_check(ctx: RuleContext, rule: Rule, facts: FileFacts) -> list[Finding]:

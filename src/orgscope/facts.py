@@ -164,6 +164,9 @@ class Query:
     # The statement has interpolated SQL fragments: what is not visible may
     # hold the scope, so an unscoped reference is ORG900, not ORG001.
     dynamic: bool = False
+    # What made it dynamic when that is not SQL text (a filters dict built
+    # where orgscope cannot follow it): the ORG900 message names it.
+    unseen: str | None = None
 
 
 @dataclass(slots=True)

@@ -28,6 +28,7 @@ from orgscope.discover import SourceFile
 from orgscope.extract import extract_file, internal_error, module_name
 from orgscope.facts import FileFacts, Problem, Span
 from orgscope.model import TenancyModel
+from orgscope.python import datalayer
 from orgscope import suppress
 
 _BINARY_SNIFF = 8192
@@ -71,6 +72,11 @@ class Extractor:
         self.jobs = jobs if jobs is not None else config.jobs
         self.cache = FactsCache(cache_folder(config) if use_cache else None, untrusted_root=config.root)
         self._loaded: dict[str, tuple] = {}  # rel -> read_source() result, read once
+        # For the data-access layer's inference: files that may define a
+        # wrapper (their bytes), and the constants naming tables or columns.
+        self._wrapper_files: list[tuple[str, str, bytes]] = []
+        self._python_files: list[SourceFile] = []
+        self._constants: dict[str, str] = {}
         self.settings = settings_key(*extraction_settings(config, model))
         self.ctx = ExtractContext(
             model=model,
@@ -89,12 +95,34 @@ class Extractor:
             return False
         loaded = read_source(source, self.config)
         data = loaded[0]
+        if data is not None:
+            module = module_name(source.rel)
+            self._python_files.append(source)
+            self._constants.update(datalayer.constants_of(module, data, self.model.trigger_words))
+            if datalayer.may_define_wrapper(data):
+                self._wrapper_files.append((source.rel, module, data))
         feeds = data is not None and any(marker in data for marker in CATALOG_MARKERS)
         if feeds:
             # Extracted right away in the catalog phase; the others are read
             # again later rather than held in memory (a large tree's text).
             self._loaded[source.rel] = loaded
         return feeds
+
+    def infer_data_layer(self) -> datalayer.DataLayer:
+        """The project's data-access layer, from the Python files `feeds_catalog`
+        saw; every later extraction knows it (and the cache keys include it)."""
+
+        def others():
+            for source in self._python_files:
+                data = read_source(source, self.config)[0]
+                if data is not None:
+                    yield source.rel, module_name(source.rel), data
+
+        layer = datalayer.infer(self._wrapper_files, others, self.model.org_column, self._constants)
+        self._wrapper_files = []
+        self.ctx = replace(self.ctx, data_layer=layer)
+        self.settings = settings_key(*extraction_settings(self.config, self.model), layer)
+        return layer
 
     def run(self, files: list[SourceFile], model_names: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
         """Facts of `files`. A file is parsed only when it names an org table or

@@ -207,7 +207,7 @@ def operation(w: "Walker", chain: Chain, name: str, node: cst.Call) -> Chain:
     if name == "update":
         dicts = [v for v in values if isinstance(v, DictVal)]
         return replace(chain, sets=dicts[0].keys if len(dicts) == 1 else ())
-    return replace(chain, payloads=payloads_of(values))
+    return replace(chain, payloads=payloads_of(values), payload_span=w.span(first) if first is not None else None)
 
 
 def payloads_of(values) -> tuple[DictVal | None, ...]:
@@ -243,8 +243,11 @@ def _use_args(w: "Walker", node: cst.Call, skip: int = 0) -> None:
         w.use(w.ev(arg.value))
 
 
-def payload_columns(row: DictVal | None) -> dict[str, Span] | None:
-    if row is None or row.opaque:
+def payload_columns(row: DictVal | None, org_column: str | None = None) -> dict[str, Span] | None:
+    """The columns a row sets; None when they are not visible. A row built
+    partly out of sight (`dict(row, clerk_org_id=org)`) that visibly sets
+    the org column is judged by what is visible."""
+    if row is None or (row.opaque and not any(k.name == org_column for k in row.keys)):
         return None
     return {k.name: k.span for k in row.keys}
 
@@ -252,15 +255,28 @@ def payload_columns(row: DictVal | None) -> dict[str, Span] | None:
 def emit(w: "Walker", chain: Chain) -> None:
     filters = ",".join(f"{p.pred.op}({p.pred.column.name})" for p in chain.preds if isinstance(p.pred, PCompare))
     text = f"{chain.source}:{chain.table}:{chain.op}:{filters}"
-    query = Query(kind=chain.op, span=chain.span, text=text, origin=chain.source, dynamic=chain.dynamic)
+    query = Query(kind=chain.op, span=chain.span, text=text, origin=chain.source, dynamic=chain.dynamic,
+                  unseen=chain.unseen)
     if chain.op in ("insert", "upsert"):
+        unseen = [r for r in chain.payloads if payload_columns(r, w.model.org_column) is None]
+        if chain.payload_span is not None and unseen and not chain.scoped_by:
+            if w.model.is_org_table(chain.table, chain.schema):
+                from orgscope.facts import Problem
+
+                w.problems.append(Problem(
+                    chain.payload_span,
+                    f"cannot see the payload of this {chain.op} into {chain.table}: it is built where orgscope "
+                    f"cannot follow it, so whether it sets {w.model.org_column} is unknown; build it as a dict "
+                    f"literal in this function",
+                    chain.table, chain.statement.line,
+                ))
         for row in chain.payloads or (None,):
             query.writes.append(
                 Write(
                     table=chain.table,
                     span=chain.table_span,
                     op=chain.op,
-                    columns=payload_columns(row),
+                    columns=payload_columns(row, w.model.org_column),
                     schema=chain.schema,
                     scoped_by=chain.scoped_by,
                 )

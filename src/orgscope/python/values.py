@@ -181,6 +181,8 @@ class Chain:
     scoped_by: str | None = None
     dynamic: bool = False
     negate: bool = False  # `.not_` applies to the next filter
+    unseen: str | None = None  # what could not be followed (the filters passed to a wrapper)
+    payload_span: Span | None = None  # the payload argument of an insert / upsert
 
     def join(self, other: "Chain") -> "Chain":
         return replace(
@@ -247,7 +249,18 @@ class Stmt:
         )
 
 
-Value = Union[Tmpl, DictVal, ListVal, Handle, Chain, Entity, Stmt]
+@dataclass(frozen=True)
+class Instance:
+    """An instance of a project class that leads to its data-access layer."""
+
+    cls: str  # qualified class name
+    origin: int | None = None
+
+    def join(self, other: "Instance") -> "Instance":
+        return self
+
+
+Value = Union[Tmpl, DictVal, ListVal, Handle, Chain, Entity, Stmt, Instance]
 QUERY_VALUES = (Tmpl, Chain, Stmt)
 
 

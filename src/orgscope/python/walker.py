@@ -23,10 +23,13 @@ from libcst.metadata import CodeRange
 
 from orgscope.python.nodes import children
 from orgscope.facts import Problem, Query, Span
-from orgscope.python import rawsql, sqlalchemy, supabase, wrappers
+from orgscope.python import instances, rawsql, sqlalchemy, supabase, wrappers
+from orgscope.context import DataLayer
 from orgscope.python.mapped import Pos
 from orgscope.python.names import Names, dotted
-from orgscope.python.values import QUERY_VALUES, Chain, DictVal, Entity, ListVal, Stmt, Tmpl, Value, join_values
+from orgscope.python.values import (
+    QUERY_VALUES, Chain, DictVal, Entity, Instance, ListVal, Stmt, Tmpl, Value, join_values,
+)
 
 Env = dict[str, tuple[Value, ...]]
 
@@ -65,6 +68,8 @@ class Walker:
         # first line) is only computed when a fact needs it.
         self._statement_node: cst.CSTNode | None = None
         self.scope = Scope(None, "module")
+        self.layer = instances.index_of(getattr(ctx, "data_layer", None) or DataLayer())
+        self.classes: list[str | None] = []  # qualified names of the classes being walked
         self.module_env: Env = {}
         self.env: Env = self.module_env
 
@@ -152,7 +157,7 @@ class Walker:
         if name in env:
             return env[name]
         if env is not self.module_env and name in self.module_env and self.scope.kind != "module":
-            return tuple(v for v in self.module_env[name] if isinstance(v, Tmpl))
+            return tuple(v for v in self.module_env[name] if isinstance(v, (Tmpl, Instance)))
         return ()
 
     def bind(self, name: str, values: Sequence[Value]) -> None:
@@ -185,7 +190,13 @@ class Walker:
                 if text is not None:
                     return text
             if node.value not in self.env:
-                return self.names.constants.get(node.value)
+                found = self.names.constants.get(node.value)
+                if found is None and node.value in self.names.imports:
+                    found = self.layer.constant(self.names.imports[node.value])
+                return found
+        if isinstance(node, cst.Attribute):  # `tables.CALLS` of an imported module
+            qualified = self.names.qualified(node)
+            return self.layer.constant(qualified)
         return None
 
     # --- statements ----------------------------------------------------------------
@@ -464,7 +475,12 @@ class Walker:
         self._statement_node = node.name
         for arg in node.bases:
             self.use(self.ev(arg.value))
-        self.nested(node, "class")
+        top = self.scope.kind == "module" and self.names.module_name
+        self.classes.append(f"{self.names.module_name}.{node.name.value}" if top else None)
+        try:
+            self.nested(node, "class")
+        finally:
+            self.classes.pop()
         self.env.pop(node.name.value, None)
         return True
 
@@ -473,6 +489,9 @@ class Walker:
         self.env = {}
         self.scope = Scope(saved_scope, kind)
         try:
+            if isinstance(node, cst.FunctionDef):
+                owner = self.classes[-1] if saved_scope.kind == "class" and self.classes else None
+                instances.bind_parameters(self, node, owner)
             body = node.body.body if isinstance(node.body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
             self.run_body(body, docstring=True)
             self.flush(self.env)
@@ -564,16 +583,38 @@ class Walker:
             else:
                 opaque = True
                 self.use(values)
-        if items:
+        if items or (not node.elements and isinstance(node, cst.List)):
+            # `rows = []` too: rows appended to it later are followed.
             return (ListVal(self.new_origin(), tuple(items), opaque),)
         return ()
 
     ev_Tuple = ev_List
 
+    def ev_ListComp(self, node: cst.ListComp) -> tuple[Value, ...]:
+        """`[{...} for row in rows]`: every row has the keys of the dict shown."""
+        for clause in _comp_clauses(node.for_in):
+            self.use(self.ev(clause))
+        saved = self.env
+        self.env = dict(saved)
+        try:
+            for name in _comp_targets(node.for_in):
+                self.env.pop(name, None)
+            dicts = [v for v in self.ev(node.elt) if isinstance(v, DictVal)]
+        finally:
+            self.env = saved
+        if len(dicts) == 1:
+            return (ListVal(self.new_origin(), (dicts[0],)),)
+        return ()
+
     def ev_Call(self, node: cst.Call) -> tuple[Value, ...]:
         found = wrappers.call(self, node)
         if found is not None:
             return found
+        cls = instances.constructed(self, node)
+        if cls is not None:
+            for arg in node.args:
+                self.use(self.ev(arg.value))
+            return (Instance(cls),)
         func = node.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -618,6 +659,24 @@ class Walker:
 
     def ev_args(self, node: cst.Call) -> list[tuple[cst.Arg, tuple[Value, ...]]]:
         return [(arg, self.ev(arg.value)) for arg in node.args]
+
+
+def _comp_clauses(comp: cst.CompFor) -> list[cst.BaseExpression]:
+    """The iterables and conditions of a comprehension's `for ... in ... if ...` clauses."""
+    out: list[cst.BaseExpression] = []
+    while comp is not None:
+        out.append(comp.iter)
+        out.extend(condition.test for condition in comp.ifs)
+        comp = comp.inner_for_in
+    return out
+
+
+def _comp_targets(comp: cst.CompFor) -> list[str]:
+    out: list[str] = []
+    while comp is not None:
+        out.extend(_target_names(comp.target))
+        comp = comp.inner_for_in
+    return out
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from orgscope.facts import PARAM
 from orgscope.model import split_table_name
+from orgscope.python import instances
 from orgscope.python.names import dotted
 from orgscope.python.supabase import CHAIN, literal_span, payloads_of, value_kind
 from orgscope.python.values import Chain, DictVal, Handle, KeyItem, ListVal, PCol, PCompare, PredItem, Stmt
@@ -29,19 +31,46 @@ if TYPE_CHECKING:
 
 def _callee_matches(w: "Walker", func: cst.BaseExpression, configured: str) -> bool:
     """A bare name matches the called function or method name; a dotted name
-    matches the call as written or as resolved through the imports."""
+    matches the call as written or as resolved through the imports, and
+    `Class.method` matches the method called on an instance of that class
+    (or a subclass), however the instance was reached."""
     written = dotted(func)
+    if "." not in configured:
+        if written is None:
+            return isinstance(func, cst.Attribute) and func.attr.value == configured
+        return written.rsplit(".", 1)[-1] == configured
+    if written is not None and (written == configured or w.names.qualified(func) == configured):
+        return True
+    if isinstance(func, cst.Attribute):
+        owner, _, method_name = configured.rpartition(".")
+        if func.attr.value == method_name:
+            cls = instances.class_of(w, func.value)
+            if cls is not None and any(c == owner or c.endswith("." + owner) for c in w.layer.ancestry(cls)):
+                return True
     if written is None:
         return False
-    if "." not in configured:
-        return written.rsplit(".", 1)[-1] == configured
-    if written == configured or w.names.qualified(func) == configured:
-        return True
     # `self.scoped(...)` in a class of this module: module.Class.scoped
     head, _, rest = written.partition(".")
     if head in ("self", "cls") and rest and w.names.module_name:
         return configured.endswith("." + rest) and configured.startswith(w.names.module_name + ".")
     return False
+
+
+def _inferred(w: "Walker", func: cst.BaseExpression) -> "QueryWrapper | None":
+    """The inferred wrapper a call reaches: a method on an instance of its class
+    (or a subclass), or a function by its qualified name."""
+    index = w.layer
+    if isinstance(func, cst.Attribute):
+        name = func.attr.value
+        if name not in index.by_name:
+            return None
+        cls = instances.class_of(w, func.value)
+        if cls is not None:
+            return index.method(cls, name)
+        return index.function(w.names.qualified(func))
+    if isinstance(func, cst.Name) and func.value in index.by_name and func.value not in w.env:
+        return index.function(w.names.qualified(func))
+    return None
 
 
 def call(w: "Walker", node: cst.Call):
@@ -51,11 +80,18 @@ def call(w: "Walker", node: cst.Call):
             found = _wrapper_call(w, node, wrapper)
             if found is not None:
                 return found
+    inferred = _inferred(w, node.func) if w.layer.by_name else None
+    if inferred is not None:
+        found = _wrapper_call(w, node, inferred)
+        if found is not None:
+            return found
     for helper in w.ctx.scoping_helpers:
         if _callee_matches(w, node.func, helper):
             return _helper_call(w, node, helper)
     if isinstance(node.func, cst.Name) and node.func.value == "dict" and "dict" not in w.env:
-        if all(a.keyword is not None or a.star == "**" for a in node.args):
+        # `dict(k=v)`, `dict(**base, k=v)`, `dict(base, k=v)`
+        rest = node.args[1:] if node.args and node.args[0].keyword is None and not node.args[0].star else node.args
+        if all(a.keyword is not None or a.star == "**" for a in rest):
             return (_dict_call(w, node),)
     from orgscope.python import rawsql
 
@@ -72,11 +108,31 @@ def _positional(node: cst.Call) -> list[cst.Arg] | None:
     return out
 
 
+def _argument(node: cst.Call, positional: list[cst.Arg], index: int | None, name: str | None) -> cst.Arg | None:
+    """The argument passed for a parameter, by position or by keyword."""
+    if name is not None:
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                return arg
+    if index is not None and 0 <= index < len(positional):
+        return positional[index]
+    return None
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _described(wrapper: "QueryWrapper") -> str:
+    return wrapper.call.split(".", wrapper.call.count(".") - 1)[-1] if wrapper.owner else wrapper.call.rsplit(".", 1)[-1]
+
+
 def _wrapper_call(w: "Walker", node: cst.Call, wrapper: "QueryWrapper"):
     positional = _positional(node) or []
-    if wrapper.table >= len(positional):
+    table_arg_node = _argument(node, positional, wrapper.table, wrapper.table_param)
+    if table_arg_node is None:
         return None
-    table_arg = positional[wrapper.table].value
+    table_arg = table_arg_node.value
     name = w.constant(table_arg)
     if name is None:
         return None
@@ -92,29 +148,49 @@ def _wrapper_call(w: "Walker", node: cst.Call, wrapper: "QueryWrapper"):
         statement=w.statement,
     )
     values = {id(arg): (w.ev(arg.value) if arg.value is not table_arg else ()) for arg in node.args}
-    if wrapper.filters is not None:
-        if wrapper.filters < len(positional):
-            dicts = [v for v in values[id(positional[wrapper.filters])] if isinstance(v, DictVal)]
-            if len(dicts) == 1 and not dicts[0].opaque:
-                preds = tuple(
-                    PredItem(PCompare(PCol(k.name, k.span, CHAIN), "eq", k.value), k.conditional) for k in dicts[0].keys
-                )
-                chain = replace(chain, preds=preds)
-            else:
-                chain = replace(chain, dynamic=True)  # the filters are built where orgscope cannot see
-    payload_values = ()
-    if wrapper.payload is not None and wrapper.payload < len(positional):
-        payload_values = values[id(positional[wrapper.payload])]
+    filters_arg = _argument(node, positional, wrapper.filters, wrapper.filters_param)
+    if filters_arg is not None and not _is_none(filters_arg.value):
+        dicts = [v for v in values[id(filters_arg)] if isinstance(v, DictVal)]
+        visible = len(dicts) == 1 and (not dicts[0].opaque or any(k.name == w.model.org_column for k in dicts[0].keys))
+        if visible:
+            preds = tuple(
+                PredItem(PCompare(PCol(k.name, k.span, CHAIN), "eq", k.value), k.conditional) for k in dicts[0].keys
+            )
+            chain = replace(chain, preds=preds)
+        else:
+            # The filters are built where orgscope cannot follow them.
+            chain = replace(chain, dynamic=True, unseen=f"filters passed to {_described(wrapper)}")
+    chain = _wrapper_adds_org(w, node, positional, wrapper, chain)
+    payload_arg = _argument(node, positional, wrapper.payload, wrapper.payload_param)
+    if payload_arg is not None:
+        payload_values = values[id(payload_arg)]
         if wrapper.op == "update":
             dicts = [v for v in payload_values if isinstance(v, DictVal)]
             chain = replace(chain, sets=dicts[0].keys if len(dicts) == 1 else ())
         elif wrapper.op in ("insert", "upsert"):
-            chain = replace(chain, payloads=payloads_of(payload_values))
+            chain = replace(chain, payloads=payloads_of(payload_values), payload_span=w.span(payload_arg.value))
     elif wrapper.op in ("insert", "upsert"):
         chain = replace(chain, payloads=(None,))
     for found in values.values():
         w.use(found)
     return (chain,)
+
+
+def _wrapper_adds_org(w: "Walker", node: cst.Call, positional: list[cst.Arg], wrapper: "QueryWrapper",
+                      chain: Chain) -> Chain:
+    """The org filter the wrapper applies itself: always, or only when one of
+    its org parameters is passed a value (SPEC section 10)."""
+    if wrapper.org == "never" or wrapper.op in ("insert", "upsert"):
+        return chain
+    conditional = wrapper.org == "conditional"
+    if conditional and wrapper.org_params:
+        for param in wrapper.org_params:
+            index = wrapper.params.index(param) if param in wrapper.params else None
+            arg = _argument(node, positional, index, param)
+            if arg is not None and not _is_none(arg.value):
+                conditional = False
+    column = PCol(w.model.org_column, chain.table_span, CHAIN)
+    return replace(chain, preds=chain.preds + (PredItem(PCompare(column, "eq", PARAM), conditional),))
 
 
 def _helper_call(w: "Walker", node: cst.Call, helper: str):

@@ -31,10 +31,16 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
             if verdict.constrained or verdict.client_columns:
                 continue
             ref = verdict.ref
-            message = (
-                f"partially dynamic query on {ref.table}: an interpolated SQL fragment may hold the scope, but no "
-                f"{column} predicate is visible; pass the org id as a bind parameter in the visible SQL"
-            )
+            if query.unseen:
+                message = (
+                    f"cannot see the {query.unseen} on {ref.table}: they are built where orgscope cannot follow "
+                    f"them, so whether they hold {column} is unknown; build them as a dict literal in this function"
+                )
+            else:
+                message = (
+                    f"partially dynamic query on {ref.table}: an interpolated SQL fragment may hold the scope, but "
+                    f"no {column} predicate is visible; pass the org id as a bind parameter in the visible SQL"
+                )
             yield ctx.finding(
                 CODE, facts.path, ref.span, message, table=ref.table, statement_line=query.span.line,
                 anchor=query.text,
