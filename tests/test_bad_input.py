@@ -94,18 +94,18 @@ def test_symlink_loop_does_not_hang(tmp_path):
 def test_prefilter_matches_whole_names_only(tmp_path):
     # `functools` and `recalls` do not name the org tables tools and calls, but
     # `AGENTS_TABLE` and `list_agents` name agents.
-    from orgscope.workers import _mentions
+    from orgscope.model import mentions
 
     words = frozenset({"tools", "calls", "agents"})
-    assert not _mentions("import functools, itertools\n# recalls the past\n", words)
-    assert _mentions("AGENTS_TABLE = 'x'\n", words)
-    assert _mentions("def list_agents(): ...\n", words)
-    assert _mentions('sql = "SELECT * FROM public.Agents"', words)
+    assert not mentions("import functools, itertools\n# recalls the past\n", words)
+    assert mentions("AGENTS_TABLE = 'x'\n", words)
+    assert mentions("def list_agents(): ...\n", words)
+    assert mentions('sql = "SELECT * FROM public.Agents"', words)
 
 
 def test_model_class_names_match_in_their_own_case_only():
-    from orgscope.workers import _mentions
+    from orgscope.model import mentions
 
     names = frozenset({"Call", "Agent"})
-    assert _mentions("stmt = select(Call).where(Call.id == x)\n", frozenset({"agents"}), names)
-    assert not _mentions("# call the API, then call it again\n", frozenset({"agents"}), names)
+    assert mentions("stmt = select(Call).where(Call.id == x)\n", frozenset({"agents"}), names)
+    assert not mentions("# call the API, then call it again\n", frozenset({"agents"}), names)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import yaml
 
@@ -40,6 +42,68 @@ def split_table_name(name: str) -> tuple[str | None, str]:
     return schema, table.lower()
 
 
+# --- "does this text mention ...": the one test, used by every stage -----------
+#
+# Two questions, each answered here only:
+# * `mentions`: could this text be about the tenancy model? Names count whole
+#   (`functools` does not mention `tools`), but `_` separates, so
+#   `AGENTS_TABLE`, `list_agents` and `idx_agents_clerk_org_id` do mention
+#   `agents`. This decides which files are parsed and whether a part that
+#   cannot be analysed is reported (ORG900) or passed over.
+# * `find_names`: where does the text name one of these as a whole SQL or
+#   Python identifier (letters, digits, `_`, `$`)? This places a finding.
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int
+    end: int
+    name: str  # lower-cased
+
+
+def mentions(text: str, words: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
+    """Does the text name one of `words` (any case: SQL folds table and column
+    names) or `names` (class names, exact case) as a whole name, `_` separating?"""
+    if _names_in(text.lower(), _alternation(words)):
+        return True
+    return bool(names) and _names_in(text, _alternation(names))
+
+
+def find_names(text: str, names: Iterable[str]) -> Iterator[Mention]:
+    """Each place the text names one of `names` (any case) as a whole identifier."""
+    for found in _identifier_pattern(frozenset(names)).finditer(text):
+        yield Mention(found.start(), found.end(), found.group(0).lower())
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _names_in(text: str, pattern: re.Pattern) -> bool:
+    # A plain alternation plus a boundary test in Python is several times
+    # faster than look-around assertions (and far faster than IGNORECASE):
+    # this runs on every file of the tree.
+    end = len(text)
+    for match in pattern.finditer(text):
+        start, stop = match.span()
+        if (start == 0 or text[start - 1] not in _ALNUM) and (stop == end or text[stop] not in _ALNUM):
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)
+def _alternation(words: frozenset[str]) -> re.Pattern:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+_QUALIFIER = re.compile(r'"?([A-Za-z_][\w$]*)"?\s*\.$')
+
+
+@lru_cache(maxsize=16)
+def _identifier_pattern(names: frozenset[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w$])(?:{alternatives})(?![\w$])", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class TenancyModel:
     name: str
@@ -58,6 +122,26 @@ class TenancyModel:
 
     def is_org_table(self, table: str | None, schema: str | None = None) -> bool:
         return table is not None and (schema, table) in self.org_tables
+
+    def mentions(self, text: str, class_names: frozenset[str] = frozenset()) -> bool:
+        """Could the text be about the tenancy model: does it name an org table,
+        a tenancy column or one of `class_names` (model classes)?"""
+        return mentions(text, self.trigger_words, class_names)
+
+    def org_table_mention(self, text: str) -> Mention | None:
+        """The first place the text names an org table (`agents`, `public.agents`;
+        not `agents_archive`, nor `archive.agents` unless the pack lists it)."""
+        for found in find_names(text, {t for _, t in self.org_tables}):
+            before = text[max(0, found.start - 80):found.start].rstrip()
+            schema = None
+            if before.endswith("."):
+                qualifier = _QUALIFIER.search(before)
+                if qualifier is None:
+                    continue
+                schema = qualifier.group(1).lower()
+            if (None if schema == "public" else schema, found.name) in self.org_tables:
+                return found
+        return None
 
     def is_mapping_table(self, table: str | None, schema: str | None = None) -> bool:
         return schema is None and table is not None and table == self.mapping_table

@@ -14,11 +14,9 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 
 from orgscope.cache import FactsCache, default_cache_folder, file_key, settings_key
@@ -129,13 +127,12 @@ class Extractor:
         tenancy column (any case) or one of `model_names` (class names, exact case)."""
         results: dict[str, FileFacts] = {}
         pending: list[tuple[SourceFile, str, str]] = []
-        words = self.model.trigger_words
         for source in files:
             data, text, early = self._loaded.pop(source.rel, None) or read_source(source, self.config)
             if early is not None:
                 results[source.rel] = early
                 continue
-            if source.kind != "migration" and not _mentions(text, words, model_names):
+            if source.kind != "migration" and not self.model.mentions(text, model_names):
                 # Nothing here can be about an org table: only its comments
                 # matter, and an Alembic revision's place in the graph.
                 language = "python" if source.kind == "python" else "sql"
@@ -246,35 +243,6 @@ class _time_bound:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         return False
-
-
-def _mentions(text: str, words: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
-    """Does the text name one of `words` (any case: SQL folds table and column
-    names) or `names` (class names, exact case) as a whole name? Not inside a
-    longer name (`functools` does not mention `tools`), but `_` separates, so
-    `AGENTS_TABLE` and `list_agents` do mention `agents`."""
-    if _names_in(text.lower(), _alternation(words)):
-        return True
-    return bool(names) and _names_in(text, _alternation(names))
-
-
-_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-
-
-def _names_in(text: str, pattern: re.Pattern) -> bool:
-    # A plain alternation plus a boundary test in Python is several times
-    # faster than look-around assertions (and far faster than IGNORECASE).
-    end = len(text)
-    for match in pattern.finditer(text):
-        start, stop = match.span()
-        if (start == 0 or text[start - 1] not in _ALNUM) and (stop == end or text[stop] not in _ALNUM):
-            return True
-    return False
-
-
-@lru_cache(maxsize=8)
-def _alternation(words: frozenset[str]) -> re.Pattern:
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
 def _graph_only_revision(text: str):

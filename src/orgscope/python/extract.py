@@ -93,8 +93,7 @@ def _failed(
     path: str, text: str, ctx: "ExtractContext", message: str, line: int = 1, column: int = 1, syntax: bool = False
 ) -> FileFacts:
     facts = FileFacts(path=path, kind="python")
-    lowered = text.lower()
-    if any(word in lowered for word in ctx.model.trigger_words):
+    if ctx.model.mentions(text):
         facts.problems.append(Problem(span=Span(line, column, line, column + 1), message=message))
     elif syntax:
         facts.notes.append(f"not valid Python, skipped: {path}:{line}")

@@ -7,12 +7,12 @@ file position of every character, and hands the text to the SQL front end.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Sequence
 
 import libcst as cst
 
 from orgscope.facts import PARAM, Column, Compare, Value
+from orgscope.model import find_names
 from orgscope.python.mapped import MappedText, Pos, decode, split_prefix
 from orgscope.python.names import dotted
 from orgscope.python.template import (
@@ -240,13 +240,12 @@ def emit(w: "Walker", template: Tmpl) -> None:
     from orgscope.sql.extract import extract_queries
 
     org = w.model.org_column
-    mentions_org = re.compile(rf"(?<![\w$]){re.escape(org)}(?![\w$])", re.I)
     kept: list[Piece] = []
     conditional_scope: list[Chunk] = []
     for piece in template.pieces:
         # A piece appended only on some paths that holds the org filter is
         # left out of the text and recorded as a conditional filter.
-        if piece.conditional and isinstance(piece, Chunk) and mentions_org.search(piece.text):
+        if piece.conditional and isinstance(piece, Chunk) and any(find_names(piece.text, {org})):
             conditional_scope.append(piece)
         else:
             kept.append(piece)
@@ -265,8 +264,8 @@ def emit(w: "Walker", template: Tmpl) -> None:
     )
     for chunk in conditional_scope:
         mapped = MappedText(chunk.text, list(chunk.positions))
-        for match in mentions_org.finditer(chunk.text):
-            span = mapped.span(match.start(), match.end())
+        for mention in find_names(chunk.text, {org}):
+            span = mapped.span(mention.start, mention.end)
             for query in queries:
                 for block in query.blocks:
                     if block.parent is not None:

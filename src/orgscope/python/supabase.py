@@ -80,7 +80,7 @@ def table_call(w: "Walker", node: cst.Call, method: str):
         return None
     name = w.constant(arg.value)
     if name is None:
-        if _names_org_table(w, arg.value):
+        if w.model.mentions(w.source(arg.value)):
             from orgscope.facts import Problem
 
             w.problems.append(
@@ -99,11 +99,6 @@ def table_call(w: "Walker", node: cst.Call, method: str):
         if chosen:
             schema = None if chosen.lower() == "public" else chosen.lower()
     return (Handle(table, schema, literal_span(w, arg.value)),)
-
-
-def _names_org_table(w: "Walker", node: cst.CSTNode) -> bool:
-    words = set(re.findall(r"[a-z_][a-z0-9_]*", w.source(node).lower()))
-    return any(table in words for _, table in w.model.org_tables)
 
 
 def attribute(w: "Walker", node: cst.Attribute, base: tuple):

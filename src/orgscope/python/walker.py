@@ -95,8 +95,7 @@ class Walker:
             return ""
 
     def mentions_org(self, node: cst.CSTNode) -> bool:
-        text = self.source(node).lower()
-        return any(word in text for word in self.model.trigger_words)
+        return self.model.mentions(self.source(node))
 
     # --- origins and emission ------------------------------------------------------
 

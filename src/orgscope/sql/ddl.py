@@ -58,7 +58,7 @@ from orgscope.facts import (
     SchemaEvent,
     Span,
 )
-from orgscope.model import TenancyModel, default_pack_path, load_pack
+from orgscope.model import TenancyModel, default_pack_path, find_names, load_pack
 from orgscope.positions import LineIndex
 from orgscope.sql.split import Statement, get_dialect, split_statements
 
@@ -448,11 +448,9 @@ class _Reader:
                 return token.start, token.end + 1, name if name in tables else None
         # Inside a DO body (one string token), then inside a longer name such
         # as idx_agents_clerk_org_id.
-        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        found = re.search(rf"(?<![\w$])(?:{alternatives})(?![\w$])", self.text, re.IGNORECASE)
+        found = next(find_names(self.text, words), None)
         if found is not None:
-            name = found.group(0).lower()
-            return found.start(), found.end(), name if name in tables else None
+            return found.start, found.end, found.name if found.name in tables else None
         at = self.text.lower().find(self.model.org_column)
         return None if at == -1 else (at, at + len(self.model.org_column), None)
 

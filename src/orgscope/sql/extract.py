@@ -55,16 +55,12 @@ def extract_sql_file(path: str, text: str, kind: str, ctx) -> FileFacts:
     positions = LineIndex(text)
     model = ctx.model
     check_queries = kind != "migration" or ctx.check_migration_queries
-    lowered_words = model.trigger_words
 
     def wanted(body: str) -> bool:
         word = _first_word(body)
         if kind == "migration" and word in DDL_WORDS:
             return True
-        if not check_queries or word not in DML_WORDS:
-            return False
-        lowered = body.lower()
-        return any(w in lowered for w in lowered_words)
+        return check_queries and word in DML_WORDS and model.mentions(body)
 
     for stmt in split_statements(text, ctx.dialect, wanted=wanted):
         word = stmt.first_word
@@ -148,18 +144,12 @@ def _first_word(text: str) -> str:
 def _problems_for(stmt: Statement, positions, model: TenancyModel, message: str,
                   statement_span: Span | None = None) -> list[Problem]:
     """ORG900 material, only when the statement names an org table."""
-    match = _org_table_mention(stmt.text, model)
-    if match is None:
+    mention = model.org_table_mention(stmt.text)
+    if mention is None:
         return []
-    start = stmt.start + match.start()
-    span = positions.span(start, start + len(match.group(0)))
+    span = positions.span(stmt.start + mention.start, stmt.start + mention.end)
     line = statement_span.line if statement_span else positions.position(stmt.start)[0]
-    return [Problem(span=span, message=message, table=match.group(0).lower(), statement_line=line)]
-
-
-def _org_table_mention(text: str, model: TenancyModel) -> re.Match | None:
-    names = "|".join(sorted({t for _, t in model.org_tables}, key=len, reverse=True))
-    return re.search(rf"(?<![\w.]){'(?:' + names + ')'}(?!\w)", text, re.IGNORECASE)
+    return [Problem(span=span, message=message, table=mention.name, statement_line=line)]
 
 
 def _kind(node: exp.Expression) -> str:
