@@ -287,7 +287,9 @@ def test_alter_table_sqlglot_cannot_parse_is_read_action_by_action():
     sql = ("ALTER TABLE agents ADD COLUMN clerk_org_id text, ENABLE ROW LEVEL SECURITY, "
            "ADD CONSTRAINT agents_org_key UNIQUE USING INDEX idx_agents_org, DROP CONSTRAINT old_key, "
            "ALTER COLUMN name TYPE varchar(9) USING name::varchar(9), OWNER TO app;")
-    add, rename_index, drop_constraint, retype = events_of(sql)
+    rls, add, rename_index, drop_constraint, retype = events_of(sql)
+    assert (rls.table, rls.action) == ("agents", "enable")
+    assert covered(sql, rls.span) == "ENABLE ROW LEVEL SECURITY"
     assert (add.column, add.type) == ("clerk_org_id", "TEXT")
     assert covered(sql, add.span) == "clerk_org_id"
     # UNIQUE USING INDEX turns the index into the constraint's, under the constraint's name.
@@ -297,8 +299,7 @@ def test_alter_table_sqlglot_cannot_parse_is_read_action_by_action():
 
 
 def test_actions_that_change_nothing_tracked_give_nothing_and_no_problem():
-    assert read("ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
-                "ALTER TABLE agents ALTER COLUMN clerk_org_id SET NOT NULL;\n"
+    assert read("ALTER TABLE agents ALTER COLUMN clerk_org_id SET NOT NULL;\n"
                 "ALTER TABLE agents OWNER TO app;") == ([], [])
 
 
@@ -504,14 +505,11 @@ def test_do_block_with_only_a_backfill_is_silent():
         "COMMIT",
         "GRANT SELECT ON agents TO app",
         "CREATE EXTENSION IF NOT EXISTS pgcrypto",
-        "CREATE POLICY org_policy ON agents USING (clerk_org_id = current_setting('app.org'))",
         "CREATE TRIGGER t BEFORE INSERT ON agents FOR EACH ROW EXECUTE FUNCTION set_org()",
         "CREATE FUNCTION f() RETURNS void AS $$ BEGIN ALTER TABLE agents DROP COLUMN clerk_org_id; END $$ "
         "LANGUAGE plpgsql",
         "CREATE VIEW agent_names AS SELECT name FROM agents",
         "COMMENT ON TABLE agents IS 'org data; shared'",
-        "DROP POLICY org_policy ON agents",
-        "ALTER POLICY org_policy ON agents USING (true)",
     ],
 )
 def test_statements_that_change_no_table_or_index_give_nothing(sql):

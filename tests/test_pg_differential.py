@@ -568,3 +568,529 @@ def test_generated_migration_sets_replay_like_postgresql(conn):
     print(f"compared {compared} generated migration sets with PostgreSQL ({rejected} statements rejected by it;"
           f" {names_differ} sets differ only in the names of unnamed indexes)")
     assert not failures, f"{len(failures)} of {compared} sets disagree; the first ones:\n\n" + "\n\n".join(failures[:5])
+
+
+# --- row level security (SPEC section 11) ------------------------------------------------
+#
+# Each policy set (a migration that creates org tables, switches row level
+# security and creates, alters and drops policies) is applied to a database of
+# the same server inside one transaction that is rolled back. Every org table
+# it leaves gets two rows of org_a and two of org_b. Then, as the non-superuser
+# roles `authenticated` and `anon`, with the request's claims unset, empty, or
+# those of a user of org_a or of org_b (`request.jwt.claims` as PostgREST sets
+# it, and `app.org_id`), each command is tried: SELECT, DELETE, UPDATE (in
+# place, and moving rows to either org) and INSERT (into either org). A
+# command is "scoped" in PostgreSQL when every try touches only rows of the
+# request's organization (none without one) and writes nothing into another.
+# orgscope must say "scoped" for exactly those (table, command) pairs.
+
+RLS_ORGS = {"org_a": "00000000-0000-0000-0000-00000000000a", "org_b": "00000000-0000-0000-0000-00000000000b"}
+RLS_ROLES = ("authenticated", "anon")
+RLS_GENERATED_SETS = 2000 if THOROUGH else 240
+_NEW_ROW = 100
+# Written by the policies as `app.org_id`; each set gets a setting name of its
+# own, because a setting once set in a session reads '' instead of NULL ever
+# after, and the unset case is the one that matters most.
+_SETTING = "app.org_id"
+
+_RLS_SETUP = """
+DO $$ BEGIN
+    CREATE ROLE authenticated NOLOGIN; CREATE ROLE anon NOLOGIN; CREATE ROLE service_role NOLOGIN;
+EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE SCHEMA IF NOT EXISTS auth;
+GRANT USAGE ON SCHEMA auth TO authenticated, anon, service_role;
+CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS
+    $$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb $$;
+CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS
+    $$ SELECT nullif(auth.jwt() ->> 'sub', '')::uuid $$;
+CREATE TABLE IF NOT EXISTS public.memberships (user_id uuid, org_id text);
+INSERT INTO public.memberships VALUES ('00000000-0000-0000-0000-00000000000a', 'org_a'),
+                                      ('00000000-0000-0000-0000-00000000000b', 'org_b');
+GRANT SELECT ON public.memberships TO authenticated, anon, service_role;
+-- One try: as `who`, with the request's settings, run `command`; then, as the
+-- superuser again, `effect` tells which rows it touched (their probe_id).
+-- Raising out of the block undoes it all. NULL: PostgreSQL refused.
+CREATE OR REPLACE FUNCTION public.rls_try(who text, claims text, setting text, org text, command text,
+                                          effect text)
+RETURNS int[] LANGUAGE plpgsql AS $fn$
+DECLARE
+    seen int[];
+    refused boolean := false;
+BEGIN
+    BEGIN
+        IF claims IS NOT NULL THEN
+            PERFORM set_config('request.jwt.claims', claims, true);
+        END IF;
+        IF org IS NOT NULL THEN
+            PERFORM set_config(setting, org, true);
+        END IF;
+        PERFORM set_config('role', who, true);
+        BEGIN
+            IF effect IS NULL THEN EXECUTE command INTO seen; ELSE EXECUTE command; END IF;
+        EXCEPTION WHEN OTHERS THEN refused := true;
+        END;
+        PERFORM set_config('role', 'none', true);
+        IF NOT refused AND effect IS NOT NULL THEN EXECUTE effect INTO seen; END IF;
+        RAISE SQLSTATE 'OSUND';
+    EXCEPTION WHEN SQLSTATE 'OSUND' THEN NULL;
+    END;
+    RETURN CASE WHEN refused THEN NULL ELSE coalesce(seen, '{}') END;
+END $fn$;
+"""
+
+
+@pytest.fixture(scope="module")
+def rls_conn(server):
+    import psycopg
+
+    dsn = server.create_database("rls")
+    with psycopg.connect(dsn, autocommit=True) as setup:
+        setup.execute(_RLS_SETUP)
+    connection = psycopg.connect(dsn, autocommit=False)
+    connection.sets = 0  # numbers the setting name of each set
+    yield connection
+    connection.close()
+
+
+def _scenarios() -> list[tuple[str | None, str | None, str | None]]:
+    """(claims, app.org_id, the request's org); None sets nothing. Unset
+    first: once set in a session a setting reads '' rather than NULL. Over
+    PostgREST the JWT is set and a setting of the project's own is not."""
+    claims = {org: f'{{"sub": "{user}", "org_id": "{org}", "role": "authenticated"}}'
+              for org, user in RLS_ORGS.items()}
+    return [(None, None, None), (claims["org_a"], None, "org_a"), ("", "", None),
+            (claims["org_a"], "org_a", "org_a"), (claims["org_b"], "org_b", "org_b")]
+
+
+def _rows(text: str) -> dict[int, str]:
+    """probe_id -> org of the rows every org table gets: two of org_a, two of
+    org_b, and two of each other org a policy of the set names as a constant
+    (so that `clerk_org_id = 'org_demo'` has rows to let through)."""
+    orgs = list(RLS_ORGS) + sorted(set(re.findall(r"'(org_[a-z0-9_]+)'", text)) - set(RLS_ORGS))
+    return {number: org for number, org in enumerate((o for org in orgs for o in (org, org)), start=1)}
+
+
+class _Table:
+    """One org table of an applied set: its rows and the SQL of each try."""
+
+    def __init__(self, conn, name: str, rows: dict[int, str], text: str) -> None:
+        self.name = f'"{name}"'
+        self.rows = rows
+        self.columns = conn.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull AND NOT a.atthasdef "
+            "FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped",
+            [f"public.{self.name}"]).fetchall()
+        has_name = any(column == "name" for column, _, _ in self.columns)
+        self.names = [None, "x"] if has_name and re.search(r"\bname\b", text) else [None]
+
+    def fill(self, conn) -> None:
+        values = ", ".join(self._values(number, org, "x" if number % 2 else f"n{number}")
+                           for number, org in self.rows.items())
+        conn.execute(f"ALTER TABLE {self.name} ADD COLUMN probe_id int, ADD COLUMN probe_note text; "
+                     f"GRANT ALL ON {self.name} TO authenticated, anon, service_role; "
+                     f"INSERT INTO {self.name} ({self._names()}) VALUES {values}")
+
+    def _names(self) -> str:
+        names = ["clerk_org_id", "probe_id"] + [n for n, _, required in self.columns
+                                                if n == "name" or (required and n != "clerk_org_id")]
+        return ", ".join(names)
+
+    def _values(self, number: int, org: str, name: str) -> str:
+        values = [f"'{org}'", str(number)]
+        for column, type_, required in self.columns:
+            if column == "name":
+                values.append(f"'{name}'")
+            elif required and column != "clerk_org_id":
+                values.append("gen_random_uuid()" if type_ == "uuid" else str(number) if "int" in type_
+                              else f"'v{number}'")
+        return f"({', '.join(values)})"
+
+    def tries(self) -> list[tuple[str, str, str | None, str | None]]:
+        """(command, SQL as the role, SQL for what it touched, org it writes).
+        UPDATE and INSERT write each org (a row moved into the request's
+        own org from another is touched too) and, when a policy tests
+        `name`, both a matching and another name, so that a check on either
+        column can be met."""
+        table = self.name
+        touched = f"SELECT array_agg(probe_id) FROM {table} WHERE probe_note = 'touched'"
+        numbers = ",".join(map(str, self.rows))
+        out = [
+            ("select", f"SELECT array_agg(probe_id) FROM {table}", None, None),
+            ("delete", f"DELETE FROM {table}", f"SELECT array_agg(i) FROM unnest('{{{numbers}}}'::int[]) i "
+                                               f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE probe_id = i)", None),
+        ]
+        for org in dict.fromkeys(self.rows.values()):
+            for name in self.names:
+                sets = ["probe_note = 'touched'", f"clerk_org_id = '{org}'"] + ([f"name = '{name}'"] if name else [])
+                out.append(("update", f"UPDATE {table} SET {', '.join(sets)}", touched, org))
+                out.append(("insert", f"INSERT INTO {table} ({self._names()}) VALUES "
+                                      f"{self._values(_NEW_ROW, org, name or 'new')}",
+                            f"SELECT array_agg(probe_id) FROM {table} WHERE probe_id = {_NEW_ROW}", org))
+        return out
+
+    def ok(self, seen: list[int] | None, request_org: str | None, written_org: str | None) -> bool:
+        """Did the try touch only the request's organization's rows?"""
+        if not seen:
+            return True  # refused, or touched nothing
+        if written_org is not None and written_org != request_org:
+            return False  # wrote a row into another organization
+        return all(self.rows.get(i, written_org) == request_org for i in seen)
+
+
+@dataclass
+class RlsOutcome:
+    pg: dict[tuple[str, str], bool]  # (table, command) -> scoped in PostgreSQL
+    orgscope: dict[tuple[str, str], bool]
+    text: str  # the set as both sides read it
+    rejected: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    explain: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _apply_set(conn, text: str) -> tuple[str, list[str]]:
+    """Apply the set (in one round trip when PostgreSQL takes all of it);
+    return the text with the rejected statements blanked, and those."""
+    import psycopg
+
+    conn.execute("SAVEPOINT whole")
+    try:
+        conn.execute(text)
+        return text, []
+    except psycopg.Error:
+        conn.execute("ROLLBACK TO SAVEPOINT whole")
+    rejected, kept = [], text
+    for stmt in split_statements(text, parse=False):
+        conn.execute("SAVEPOINT stmt")
+        try:
+            conn.execute(stmt.text)
+        except psycopg.Error as exc:
+            conn.execute("ROLLBACK TO SAVEPOINT stmt")
+            rejected.append(f"{stmt.text.strip()[:120]!r}: {str(exc).splitlines()[0]}")
+            kept = kept[: stmt.start] + re.sub(r"[^\n]", " ", stmt.text) + kept[stmt.start + len(stmt.text):]
+    return kept, rejected
+
+
+def pg_rls_verdicts(conn, text: str) -> tuple[dict[tuple[str, str], bool], list[str], str, dict]:
+    """Apply one policy set in a transaction, try every command, roll back.
+    Returns the verdicts, the rejected statements, the text as applied, and
+    for each pair that is not scoped the first try that leaked."""
+    kept, rejected = _apply_set(conn, text)
+    try:
+        names = [r[0] for r in conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' "
+            "AND relname = ANY(%s) ORDER BY relname", [ORG_TABLES]).fetchall()]
+        rows = _rows(text)
+        tables = [_Table(conn, name, rows, text) for name in names]
+        plan = []
+        for table in tables:
+            table.fill(conn)
+        for claims, setting_value, org in _scenarios():
+            for table in tables:
+                for role in RLS_ROLES:
+                    for command, sql, effect, written in table.tries():
+                        plan.append((table, command, role, claims, setting_value, org, sql, effect, written))
+        results = conn.execute(
+            "SELECT rls_try(who, claims, %s, setting_value, command, effect) FROM unnest("
+            "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY "
+            "AS t(who, claims, setting_value, command, effect, n) ORDER BY n",
+            [_setting_name(text), [p[2] for p in plan], [p[3] for p in plan], [p[4] for p in plan],
+             [p[6] for p in plan], [p[7] for p in plan]]).fetchall() if plan else []
+    finally:
+        conn.rollback()
+    verdicts = {(n, c): True for n in names for c in ("select", "insert", "update", "delete")}
+    explain = {}
+    for (table, command, role, claims, setting_value, org, sql, _, written), (seen,) in zip(plan, results):
+        key = (table.name.strip('"'), command)
+        if not table.ok(seen, org, written) and verdicts[key]:
+            verdicts[key] = False
+            explain[key] = (f"as {role} for {org or 'no org'} (claims {claims!r}, {_SETTING} {setting_value!r}): "
+                            f"{sql} touched {seen}")
+    return verdicts, rejected, kept, explain
+
+
+def _setting_name(text: str) -> str:
+    found = re.search(rf"{re.escape(_SETTING)}_\d+", text)
+    return found.group(0) if found else _SETTING
+
+
+def orgscope_rls_verdicts(text: str) -> tuple[dict[tuple[str, str], bool], list[str]]:
+    from orgscope.rules.row_security import command_verdicts
+
+    ctx = ExtractContext(model=MODEL)
+    facts = extract_file("migrations/001_policies.sql", text, "migration", ctx)
+    catalog = build_catalog(MODEL, [facts])
+    verdicts = {}
+    for name in ORG_TABLES:
+        table = catalog.schema.table(name)
+        if table is None:
+            continue
+        for command, verdict in command_verdicts(table, catalog, MODEL).items():
+            verdicts[(name, command)] = verdict.scoped
+    return verdicts, [f"{p.span.line}: {p.message}" for p in facts.problems]
+
+
+def compare_rls(conn, text: str) -> RlsOutcome:
+    conn.sets += 1
+    text = text.replace(_SETTING, f"{_SETTING}_{conn.sets}")
+    pg_side, rejected, kept, explain = pg_rls_verdicts(conn, text)
+    mine, problems = orgscope_rls_verdicts(kept)
+    return RlsOutcome(pg=pg_side, orgscope=mine, text=kept, rejected=rejected, problems=problems, explain=explain)
+
+
+def rls_disagreements(outcome: RlsOutcome) -> list[str]:
+    out = []
+    for key in sorted(set(outcome.pg) | set(outcome.orgscope)):
+        theirs, mine = outcome.pg.get(key), outcome.orgscope.get(key)
+        if theirs != mine:
+            word = {True: "scoped", False: "NOT scoped", None: "no table"}
+            out.append(f"{key[0]} {key[1].upper()}: PostgreSQL {word[theirs]}, orgscope {word[mine]}"
+                       + (f" ({outcome.explain[key]})" if key in outcome.explain else ""))
+    out.extend(f"ORG900 on a statement PostgreSQL accepts: {p}" for p in outcome.problems)
+    return out
+
+
+def assert_rls_agree(conn, text: str) -> RlsOutcome:
+    outcome = compare_rls(conn, text)
+    assert not outcome.rejected, "the policy set should be valid PostgreSQL:\n" + "\n".join(outcome.rejected)
+    found = rls_disagreements(outcome)
+    assert not found, "\n".join(found) + "\n\npolicy set:\n" + outcome.text
+    return outcome
+
+
+_ORG_TABLE = "CREATE TABLE {t} (id int, clerk_org_id text, name text);\n"
+
+# Hand-written sets, one per behaviour of SPEC section 11; each also says
+# which verdicts PostgreSQL must give, so a harness that judged nothing fails.
+RLS_CASES = {
+    "the JWT claim scopes every command": (
+        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY p ON agents TO authenticated USING (clerk_org_id = (SELECT auth.jwt() ->> 'org_id'));",
+        {"select": True, "insert": True, "update": True, "delete": True}),
+    "OR of permissive policies: one loose SELECT policy opens SELECT only": (
+        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON agents USING (clerk_org_id = current_setting('app.org_id', true));\n"
+        "CREATE POLICY shared ON agents FOR SELECT USING (name = 'x');",
+        {"select": False, "insert": True, "update": True, "delete": True}),
+    "a scoped restrictive policy closes a loose permissive one": (
+        _ORG_TABLE.format(t="calls") + "ALTER TABLE calls ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY open ON calls USING (true);\n"
+        "CREATE POLICY org ON calls AS RESTRICTIVE USING (clerk_org_id = auth.jwt() ->> 'org_id');",
+        {"select": True, "insert": True, "update": True, "delete": True}),
+    "a loose restrictive policy does not open a scoped table": (
+        _ORG_TABLE.format(t="calls") + "ALTER TABLE calls ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON calls USING (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+        "CREATE POLICY loose ON calls AS RESTRICTIVE USING (true);",
+        {"select": True, "insert": True, "update": True, "delete": True}),
+    "TO service_role applies to no request role": (
+        _ORG_TABLE.format(t="voices") + "ALTER TABLE voices ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY service ON voices TO service_role USING (true) WITH CHECK (true);",
+        {"select": True, "insert": True, "update": True, "delete": True}),
+    "DROP POLICY removes the loose policy": (
+        _ORG_TABLE.format(t="tools") + "ALTER TABLE tools ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY debug ON tools USING (true);\n"
+        "CREATE POLICY org ON tools USING (clerk_org_id IN (SELECT org_id FROM memberships WHERE user_id = auth.uid()));\n"
+        "DROP POLICY debug ON tools;\nDROP POLICY IF EXISTS never_made ON tools;",
+        {"select": True, "insert": True, "update": True, "delete": True}),
+    "RLS disabled later opens every command": (
+        _ORG_TABLE.format(t="contacts") + "ALTER TABLE contacts ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON contacts USING (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+        "ALTER TABLE contacts DISABLE ROW LEVEL SECURITY;",
+        {"select": False, "insert": False, "update": False, "delete": False}),
+    "a rename carries row level security and policies to the org name": (
+        _ORG_TABLE.format(t="campaigns_v2") + "ALTER TABLE campaigns_v2 ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON campaigns_v2 USING (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+        "ALTER TABLE campaigns_v2 RENAME TO campaigns;\nALTER POLICY org ON campaigns RENAME TO campaigns_org;",
+        {"select": True, "insert": True, "update": True, "delete": True}),
+    "an escape hatch for an unset setting lets everything through": (
+        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON agents USING (current_setting('app.org_id', true) IS NULL "
+        "OR clerk_org_id = current_setting('app.org_id', true));",
+        {"select": False, "insert": False, "update": False, "delete": False}),
+    "an empty-string escape hatch too": (
+        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON agents USING (current_setting('app.org_id', true) = '' "
+        "OR clerk_org_id = current_setting('app.org_id', true));",
+        {"select": False, "insert": False, "update": False, "delete": False}),
+    "WITH CHECK (true) on UPDATE lets rows move to another org": (
+        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON agents FOR UPDATE USING (clerk_org_id = auth.jwt() ->> 'org_id') WITH CHECK (true);",
+        {"select": True, "insert": True, "update": False, "delete": True}),
+    "a scoped WITH CHECK does not stop stealing rows with USING (true)": (
+        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY org ON agents FOR UPDATE USING (true) WITH CHECK (clerk_org_id = auth.jwt() ->> 'org_id');",
+        {"select": True, "insert": True, "update": False, "delete": True}),
+    "a constant gives everyone one org's rows; ALTER POLICY makes it the request's": (
+        _ORG_TABLE.format(t="agents") + _ORG_TABLE.format(t="calls")
+        + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\nALTER TABLE calls ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY one ON agents FOR SELECT USING (clerk_org_id = 'org_a');\n"
+        "CREATE POLICY one ON calls FOR SELECT USING (clerk_org_id = 'org_a');\n"
+        "ALTER POLICY one ON calls USING (clerk_org_id = current_setting('request.jwt.claims', true)::jsonb ->> 'org_id');",
+        None),
+    "an unfiltered membership subquery is every org": (
+        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY m ON agents FOR SELECT USING (clerk_org_id IN (SELECT org_id FROM memberships));",
+        {"select": False, "insert": True, "update": True, "delete": True}),
+    "a policy without WITH CHECK for INSERT, and FOR ALL with USING only": (
+        _ORG_TABLE.format(t="agents") + _ORG_TABLE.format(t="calls")
+        + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\nALTER TABLE calls ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY ins ON agents FOR INSERT;\n"
+        "CREATE POLICY everything ON calls USING (clerk_org_id = auth.jwt() ->> 'org_id');",
+        None),
+}
+
+
+@pytest.mark.parametrize("name", list(RLS_CASES))
+def test_hand_written_policy_sets_judge_like_postgresql(rls_conn, name):
+    text, expected = RLS_CASES[name]
+    outcome = assert_rls_agree(rls_conn, text)
+    if expected is not None:
+        tables = {t for t, _ in outcome.pg}
+        assert len(tables) == 1
+        table = tables.pop()
+        assert {c: outcome.pg[(table, c)] for c in expected} == expected
+
+
+def rls_document_sets() -> list[tuple[str, str]]:
+    sets = []
+    for code in ("ORG007", "ORG008"):
+        doc = yaml.safe_load((REPO / "rules" / f"{code}.yaml").read_text(encoding="utf-8"))
+        for kind in ("bad", "good"):
+            for number, example in enumerate(doc.get(kind) or []):
+                files = sorted(((p, t) for p, t in example["files"].items() if p.endswith(".sql")),
+                               key=lambda item: natural_sort_key(item[0]))
+                sets.append((f"{code}-{kind}-{number}", "".join(t for _, t in files)))
+    return sets
+
+
+@pytest.mark.parametrize("name, text", rls_document_sets(), ids=[n for n, _ in rls_document_sets()])
+def test_rule_document_policy_sets_judge_like_postgresql(rls_conn, name, text):
+    assert_rls_agree(rls_conn, text)
+
+
+# Expressions for generated policies; which ones scope is for the comparison
+# to find out, not for the generator to say.
+_EXPRESSIONS = [
+    "true", "false", "clerk_org_id IS NOT NULL", "clerk_org_id <> 'org_x'", "clerk_org_id = 'org_a'",
+    "clerk_org_id = clerk_org_id", "auth.uid() IS NOT NULL", "name = 'x'",
+    "clerk_org_id = (SELECT auth.jwt() ->> 'org_id')", "clerk_org_id = auth.jwt() ->> 'org_id'",
+    "(auth.jwt() ->> 'org_id') = clerk_org_id", "{t}.clerk_org_id = (auth.jwt() ->> 'org_id')",
+    "clerk_org_id = current_setting('app.org_id', true)", "clerk_org_id = current_setting('app.org_id')",
+    "clerk_org_id = current_setting('request.jwt.claims', true)::jsonb ->> 'org_id'",
+    "clerk_org_id IS NOT DISTINCT FROM current_setting('app.org_id', true)",
+    "clerk_org_id = ANY (ARRAY[auth.jwt() ->> 'org_id'])",
+    "clerk_org_id IN (SELECT org_id FROM memberships WHERE user_id = auth.uid())",
+    "clerk_org_id IN (SELECT org_id FROM memberships)",
+    "clerk_org_id = current_setting('app.org_id', true) AND name IS NOT NULL",
+    "current_setting('app.org_id', true) IS NULL OR clerk_org_id = current_setting('app.org_id', true)",
+    "coalesce(current_setting('app.org_id', true), '') = '' OR clerk_org_id = current_setting('app.org_id', true)",
+    "clerk_org_id = (auth.jwt() ->> 'org_id') OR clerk_org_id IN "
+    "(SELECT org_id FROM memberships WHERE user_id = auth.uid())",
+    "name = 'x' OR clerk_org_id = (auth.jwt() ->> 'org_id')",
+    "(clerk_org_id = auth.jwt() ->> 'org_id' OR name = 'x') AND clerk_org_id = current_setting('app.org_id', true)",
+]
+# `anon` is never named, so that it stands for every role no policy names.
+_ROLE_LISTS = ["", "", " TO authenticated", " TO authenticated", " TO service_role",
+               " TO authenticated, service_role", " TO public"]
+# orgscope judges USING and WITH CHECK each on its own: an escape hatch in the
+# WITH CHECK of an UPDATE policy is a finding even where the same policy's
+# USING needs the very setting the hatch waits for (PostgreSQL then lets no
+# row through, until someone changes the USING). Such pairs are left out.
+_CHECK_EXPRESSIONS = [e for e in _EXPRESSIONS if " OR clerk_org_id = current_setting" not in e]
+
+
+class PolicyWalk:
+    """A random policy set on one or two org tables: tables (sometimes built
+    under another name and renamed into place), row level security switched
+    on, off and forced, and policies created, altered, renamed and dropped."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.policies: dict[str, list[tuple[str, str]]] = {}  # table -> [(name, command)]
+
+    def expression(self, table: str, check_of: str | None = None) -> str:
+        """An expression; `check_of` names the command of a WITH CHECK."""
+        pool = _CHECK_EXPRESSIONS if check_of in ("all", "update") else _EXPRESSIONS
+        return self.rng.choice(pool).format(t=table)
+
+    def policy(self, table: str, number: int) -> str:
+        rng = self.rng
+        command = rng.choice(["all", "all", "select", "insert", "update", "delete"])
+        kind = rng.choices(["", " AS PERMISSIVE", " AS RESTRICTIVE"], weights=[6, 1, 2])[0]
+        text = f"CREATE POLICY p{number} ON {table}{kind}"
+        if command != "all" or rng.random() < 0.3:
+            text += f" FOR {command.upper()}"
+        text += rng.choice(_ROLE_LISTS)
+        if command != "insert" and (command in ("select", "delete") or rng.random() < 0.9):
+            text += f" USING ({self.expression(table)})"
+        if command in ("insert", "update", "all") and (command == "insert" or rng.random() < 0.5):
+            text += f" WITH CHECK ({self.expression(table, command)})"
+        self.policies.setdefault(table, []).append((f"p{number}", command))
+        return text
+
+    def alter(self, table: str) -> str | None:
+        rng = self.rng
+        if not self.policies.get(table):
+            return None
+        name, command = rng.choice(self.policies[table])
+        choice = rng.random()
+        if choice < 0.25:
+            self.policies[table].remove((name, command))
+            exists = "IF EXISTS " if rng.random() < 0.5 else ""
+            return f"DROP POLICY {exists}{name} ON {table}"
+        if choice < 0.35:
+            self.policies[table].remove((name, command))
+            self.policies[table].append((f"{name}_r", command))
+            return f"ALTER POLICY {name} ON {table} RENAME TO {name}_r"
+        if choice < 0.5:
+            return f"ALTER POLICY {name} ON {table}{rng.choice(_ROLE_LISTS[2:]) }"
+        if command == "insert":
+            return f"ALTER POLICY {name} ON {table} WITH CHECK ({self.expression(table, command)})"
+        return f"ALTER POLICY {name} ON {table} USING ({self.expression(table)})"
+
+    def policy_set(self) -> str:
+        rng = self.rng
+        statements = []
+        tables = rng.sample(["agents", "calls", "contacts"], 1 if rng.random() < 0.7 else 2)
+        number = 0
+        for table in tables:
+            built = f"{table}_v2" if rng.random() < 0.15 else table
+            statements.append(_ORG_TABLE.format(t=built).strip().rstrip(";"))
+            if rng.random() < 0.9:
+                statements.append(f"ALTER TABLE {built} ENABLE ROW LEVEL SECURITY")
+            if rng.random() < 0.1:
+                statements.append(f"ALTER TABLE {built} FORCE ROW LEVEL SECURITY")
+            for _ in range(rng.randint(0, 3)):
+                number += 1
+                statements.append(self.policy(built, number))
+            if built != table:
+                statements.append(f"ALTER TABLE {built} RENAME TO {table}")
+                self.policies[table] = self.policies.pop(built, [])
+            for _ in range(rng.randint(0, 2)):
+                if rng.random() < 0.5:
+                    number += 1
+                    statements.append(self.policy(table, number))
+                else:
+                    altered = self.alter(table)
+                    if altered:
+                        statements.append(altered)
+            if rng.random() < 0.07:
+                statements.append(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+        return "".join(f"{s};\n" for s in statements)
+
+
+def test_generated_policy_sets_judge_like_postgresql(rls_conn):
+    compared = pairs = unscoped = 0
+    failures = []
+    for seed in range(RLS_GENERATED_SETS):
+        text = PolicyWalk(random.Random(seed)).policy_set()
+        outcome = compare_rls(rls_conn, text)
+        compared += 1
+        pairs += len(outcome.pg)
+        unscoped += sum(not v for v in outcome.pg.values())
+        found = rls_disagreements(outcome) + [f"rejected by PostgreSQL: {r}" for r in outcome.rejected]
+        if found:
+            failures.append(f"seed {seed}:\n  " + "\n  ".join(found) + "\n" + outcome.text)
+    print(f"compared {compared} generated policy sets with PostgreSQL: {pairs} (table, command) verdicts, "
+          f"{unscoped} of them not scoped; {len(failures)} sets disagree")
+    assert pairs > 4 * compared and 0 < unscoped < pairs, "the generated sets should mix scoped and open commands"
+    assert not failures, f"{len(failures)} of {compared} sets disagree; the first ones:\n\n" + "\n\n".join(failures[:5])

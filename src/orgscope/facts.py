@@ -70,6 +70,10 @@ UNKNOWN = "unknown"
 class Value:
     kind: str
     column: Column | None = None  # set when kind == COLUMN
+    # The value depends on the request (`auth.jwt() ->> 'org_id'`,
+    # `current_setting(...)`, a subquery filtered by `auth.uid()`): what a row
+    # level security policy must compare the org column with.
+    request: bool = False
 
 
 @dataclass(slots=True)
@@ -167,6 +171,11 @@ class Query:
     # What made it dynamic when that is not SQL text (a filters dict built
     # where orgscope cannot follow it): the ORG900 message names it.
     unseen: str | None = None
+    # The function or procedure whose body holds the query (migrations only),
+    # and whether it runs as its owner (SECURITY DEFINER bypasses row level
+    # security).
+    function: str | None = None
+    security_definer: bool = False
 
 
 @dataclass(slots=True)
@@ -281,7 +290,82 @@ class RenameIndex:
     span: Span
 
 
+# --- row level security ------------------------------------------------------
+
+POLICY_COMMANDS = ("select", "insert", "update", "delete")
+
+
+@dataclass(slots=True)
+class PolicyBranch:
+    """One top-level OR branch of a policy expression (the whole expression
+    when it is not an OR), as a query `SELECT 1 FROM <table> WHERE <branch>`
+    so that section 3 judges it like any query."""
+
+    text: str
+    query: Query
+
+
+@dataclass(slots=True)
+class PolicyExpr:
+    """A USING or WITH CHECK expression. `branches` is empty when the
+    expression could not be parsed (it then scopes nothing)."""
+
+    text: str
+    branches: list[PolicyBranch] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class RowSecurity:
+    """ALTER TABLE ... ENABLE / DISABLE / FORCE / NO FORCE ROW LEVEL SECURITY."""
+
+    table: str
+    action: str  # enable | disable | force | no_force
+    span: Span
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class CreatePolicy:
+    name: str
+    table: str
+    span: Span
+    command: str = "all"  # all | select | insert | update | delete
+    permissive: bool = True
+    roles: list[str] = field(default_factory=lambda: ["public"])
+    using: PolicyExpr | None = None
+    check: PolicyExpr | None = None
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class AlterPolicy:
+    """ALTER POLICY name ON table [TO roles] [USING (...)] [WITH CHECK (...)];
+    what it does not mention stays as it was. `new_name` for RENAME TO."""
+
+    name: str
+    table: str
+    span: Span
+    roles: list[str] | None = None
+    using: PolicyExpr | None = None
+    check: PolicyExpr | None = None
+    new_name: str | None = None
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class DropPolicy:
+    name: str
+    table: str
+    span: Span
+    schema: str | None = None
+
+
 SchemaEvent = Union[
+    RowSecurity,
+    CreatePolicy,
+    AlterPolicy,
+    DropPolicy,
     CreateTable,
     AddColumn,
     DropColumn,

@@ -18,6 +18,12 @@ import yaml
 from orgscope.errors import ConfigError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.([A-Za-z_][A-Za-z0-9_$]*|\*))?$")
+RLS_MODES = ("auto", "required", "off")
+# Supabase's own roles: service_role bypasses row level security, postgres and
+# supabase_admin own the tables.
+DEFAULT_TRUSTED_ROLES = frozenset({"service_role", "postgres", "supabase_admin"})
+DEFAULT_REQUEST_FUNCTIONS = frozenset({"auth.*", "current_setting", "current_user", "session_user", "current_role"})
 
 
 def bundled_rules_dir() -> Path:
@@ -119,6 +125,18 @@ class TenancyModel:
     source: str = "<default>"
     # Lower-cased words whose presence makes a file worth parsing.
     trigger_words: frozenset[str] = field(default=frozenset())
+    # Row level security (SPEC section 11): auto | required | off; the roles
+    # whose policies are not judged; the functions whose value comes from the
+    # request (`auth.*` covers every function of the schema auth).
+    rls: str = "auto"
+    trusted_roles: frozenset[str] = DEFAULT_TRUSTED_ROLES
+    request_functions: frozenset[str] = DEFAULT_REQUEST_FUNCTIONS
+
+    def is_request_function(self, name: str) -> bool:
+        """`auth.jwt`, `current_setting`: a function whose value comes from the request."""
+        name = name.lower()
+        schema = name.rpartition(".")[0]
+        return name in self.request_functions or (bool(schema) and f"{schema}.*" in self.request_functions)
 
     def is_org_table(self, table: str | None, schema: str | None = None) -> bool:
         return table is not None and (schema, table) in self.org_tables
@@ -192,6 +210,9 @@ _PACK_KEYS = {
     "legacy_column": str,
     "client_tables": list,
     "mapping": dict,
+    "rls": str,
+    "trusted_roles": list,
+    "request_functions": list,
 }
 _REQUIRED = ("org_column", "org_tables")
 
@@ -246,6 +267,13 @@ def pack_from_mapping(raw: object, where: str) -> TenancyModel:
     except (KeyError, IndexError, ValueError):
         raise ConfigError(where, "index_name", "may only use the placeholders {table} and {column}") from None
 
+    rls = raw.get("rls", "auto")
+    if rls not in RLS_MODES:
+        raise ConfigError(where, "rls", f"expected one of {', '.join(RLS_MODES)}, got {rls!r}")
+    trusted = _names(raw.get("trusted_roles", sorted(DEFAULT_TRUSTED_ROLES)), where, "trusted_roles", _IDENTIFIER)
+    request_functions = DEFAULT_REQUEST_FUNCTIONS | _names(raw.get("request_functions", []), where,
+                                                           "request_functions", _FUNCTION_NAME)
+
     org_column = org_column.lower()
     legacy_column = legacy_column.lower()
     words = {org_column, legacy_column} | {t for _, t in org_tables}
@@ -264,6 +292,9 @@ def pack_from_mapping(raw: object, where: str) -> TenancyModel:
         require_index_name=bool(raw.get("require_index_name", False)),
         source=where,
         trigger_words=frozenset(words),
+        rls=rls,
+        trusted_roles=trusted,
+        request_functions=request_functions,
     )
 
 
@@ -275,6 +306,13 @@ def _identifier(value: object, where: str, key: str) -> str:
     if not isinstance(value, str) or not _IDENTIFIER.match(value):
         raise ConfigError(where, key, f"expected a SQL identifier, got {value!r}")
     return value
+
+
+def _names(value: list, where: str, key: str, pattern: re.Pattern) -> frozenset[str]:
+    for item in value:
+        if not isinstance(item, str) or not pattern.match(item):
+            raise ConfigError(where, key, f"expected a name such as {'auth.uid' if key == 'request_functions' else 'service_role'}, got {item!r}")
+    return frozenset(item.lower() for item in value)
 
 
 def _tables(value: object, where: str, key: str) -> list[tuple[str | None, str]]:

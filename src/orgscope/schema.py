@@ -33,6 +33,11 @@ from orgscope.facts import (
     AddColumn,
     AlembicRevision,
     AlterColumnType,
+    AlterPolicy,
+    CreatePolicy,
+    DropPolicy,
+    PolicyExpr,
+    RowSecurity,
     CreateIndex,
     CreateTable,
     DropColumn,
@@ -163,6 +168,23 @@ class IndexState:
 
 
 @dataclass(slots=True)
+class PolicyState:
+    """A row level security policy as the migrations leave it. `changed_at`
+    is the CREATE POLICY, or the last ALTER POLICY that changed its roles or
+    expressions: where a finding about what it lets through belongs."""
+
+    name: str
+    command: str  # all | select | insert | update | delete
+    permissive: bool
+    roles: tuple[str, ...]
+    using: PolicyExpr | None
+    check: PolicyExpr | None
+    created_at: Where
+    changed_at: Where
+    renamed_at: Where | None = None
+
+
+@dataclass(slots=True)
 class TableState:
     name: str
     schema: str | None
@@ -177,6 +199,13 @@ class TableState:
     # The event that took away the last usable org index, and that index.
     usable_index_lost_at: Where | None = None
     lost_index: str | None = None
+    # Row level security: on or off, where it was last switched, and the
+    # policies by name.
+    rls: bool = False
+    rls_forced: bool = False
+    rls_changed_at: Where | None = None
+    policies: dict[str, PolicyState] = field(default_factory=dict)
+    dropped_policies: list[PolicyState] = field(default_factory=list)
 
     @property
     def created(self) -> bool:
@@ -201,6 +230,9 @@ class Schema:
         self.dropped_tables: dict[TableKey, Where] = {}
         self.dropped_indexes: list[IndexState] = []
         self.warnings: list[str] = []
+        # The first migration that enables row level security or creates a
+        # policy: the project relies on it (the pack's `rls: auto`).
+        self.rls_used_at: Where | None = None
 
     # questions
 
@@ -216,6 +248,10 @@ class Schema:
     def tables(self) -> list[TableState]:
         """Every table the migrations create and do not drop, by name."""
         return sorted((t for t in self._tables.values() if t.created), key=lambda t: (t.schema or "", t.name))
+
+    def known_tables(self) -> list[TableState]:
+        """Every table the migrations create or change and do not drop."""
+        return sorted(self._tables.values(), key=lambda t: (t.schema or "", t.name))
 
     def has_column(self, table: str, schema: str | None, column: str) -> bool | None:
         """True / False as the migrations leave `table`; None when they do not
@@ -260,6 +296,8 @@ class Schema:
             state.lost_index = sorted(before)[0]
 
     def _keys_touched(self, event: SchemaEvent) -> tuple[TableKey | None, TableKey | None]:
+        if isinstance(event, (RowSecurity, CreatePolicy, AlterPolicy, DropPolicy)):
+            return None, None  # nothing to do with indexes
         if isinstance(event, CreateIndex):
             key = _key(event.index.table, event.index.schema)
             return key, key
@@ -466,6 +504,81 @@ class Schema:
         state.indexes[event.new] = index
         self._index_owner[(schema, event.new)] = owner
 
+    # row level security
+
+    def _row_security(self, path: str, event: RowSecurity) -> None:
+        state = self._state_for_change(event.table, event.schema)
+        if state is None:
+            return
+        where = Where(path, event.span)
+        if event.action in ("enable", "disable"):
+            state.rls = event.action == "enable"
+            state.rls_changed_at = where
+            if state.rls and self.rls_used_at is None:
+                self.rls_used_at = where
+        else:
+            state.rls_forced = event.action == "force"
+
+    def _create_policy(self, path: str, event: CreatePolicy) -> None:
+        state = self._state_for_change(event.table, event.schema)
+        if state is None or event.name in state.policies:
+            return  # PostgreSQL refuses a second policy of the same name on a table
+        if not _policy_clauses_allowed(event.command, event.using, event.check):
+            self.warnings.append(f"{path}:{event.span.line}: PostgreSQL rejects policy {event.name}: "
+                                 f"{_clause_rule(event.command)}; the replay ignores it")
+            return
+        where = Where(path, event.span)
+        state.policies[event.name] = PolicyState(
+            name=event.name, command=event.command, permissive=event.permissive, roles=tuple(event.roles),
+            using=event.using, check=event.check, created_at=where, changed_at=where)
+        if self.rls_used_at is None:
+            self.rls_used_at = where
+
+    def _alter_policy(self, path: str, event: AlterPolicy) -> None:
+        state = self._state_for_change(event.table, event.schema)
+        policy = state.policies.get(event.name) if state is not None else None
+        if policy is None:
+            return
+        where = Where(path, event.span)
+        if event.new_name is not None:
+            if event.new_name in state.policies:
+                return
+            del state.policies[event.name]
+            policy.name = event.new_name
+            policy.renamed_at = where
+            state.policies[event.new_name] = policy
+            return
+        using = event.using if event.using is not None else policy.using
+        check = event.check if event.check is not None else policy.check
+        if not _policy_clauses_allowed(policy.command, using, check):
+            return
+        policy.using, policy.check = using, check
+        if event.roles is not None:
+            policy.roles = tuple(event.roles)
+        policy.changed_at = where
+
+    def _drop_policy(self, path: str, event: DropPolicy) -> None:
+        state = self._state_for_change(event.table, event.schema)
+        policy = state.policies.pop(event.name, None) if state is not None else None
+        if policy is not None:
+            state.dropped_policies.append(policy)
+
+
+def _policy_clauses_allowed(command: str, using: PolicyExpr | None, check: PolicyExpr | None) -> bool:
+    """PostgreSQL allows only WITH CHECK on an INSERT policy and only USING on
+    a SELECT or DELETE policy."""
+    if command == "insert":
+        return using is None
+    if command in ("select", "delete"):
+        return check is None
+    return True
+
+
+def _clause_rule(command: str) -> str:
+    if command == "insert":
+        return "an INSERT policy takes only WITH CHECK"
+    return f"a {command.upper()} policy takes only USING"
+
 
 _APPLY = {
     CreateTable: Schema._create_table,
@@ -478,6 +591,10 @@ _APPLY = {
     CreateIndex: Schema._create_index,
     DropIndex: Schema._drop_index_event,
     RenameIndex: Schema._rename_index,
+    RowSecurity: Schema._row_security,
+    CreatePolicy: Schema._create_policy,
+    AlterPolicy: Schema._alter_policy,
+    DropPolicy: Schema._drop_policy,
 }
 
 

@@ -17,6 +17,8 @@ from orgscope.rules import (
     org004_missing_org_column,
     org005_insert_without_org,
     org006_org_column_mixup,
+    org007_org_table_without_rls,
+    org008_policy_not_org_scoped,
     org900_unanalyzable,
     org901_unused_suppression,
 )
@@ -31,6 +33,8 @@ RULES: dict[str, Rule] = {
         Rule("ORG004", Kind.WHOLE_PROJECT, org004_missing_org_column.check),
         Rule("ORG005", Kind.PER_FILE, org005_insert_without_org.check),
         Rule("ORG006", Kind.PER_FILE, org006_org_column_mixup.check),
+        Rule("ORG007", Kind.WHOLE_PROJECT, org007_org_table_without_rls.check),
+        Rule("ORG008", Kind.WHOLE_PROJECT, org008_policy_not_org_scoped.check),
         Rule("ORG900", Kind.PER_FILE, org900_unanalyzable.check),
         Rule("ORG901", Kind.AFTER_SUPPRESSION, org901_unused_suppression.check),
     )

@@ -81,7 +81,10 @@ class _Resolver:
         return None
 
 
-def analyze(query: Query, catalog, model) -> QueryScoping:
+def analyze(query: Query, catalog, model, *, request_values: bool = False) -> QueryScoping:
+    """`request_values`: V must come from the request (a row level security
+    policy has no bind parameters; a constant there pins every request to
+    one organization, SPEC section 11)."""
     resolver = _Resolver(query, catalog)
     org_column, legacy = model.org_column, model.legacy_column
     verdicts: dict[int, RefVerdict] = {}
@@ -95,7 +98,7 @@ def analyze(query: Query, catalog, model) -> QueryScoping:
         if value.kind == UNKNOWN:
             return False
         if value.kind != COLUMN:
-            return True
+            return value.request or not request_values
         other = resolver.resolve(value.column, block)
         return other is not None and other.id != ref.id and verdicts[other.id].constrained
 

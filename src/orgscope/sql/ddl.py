@@ -60,6 +60,7 @@ from orgscope.facts import (
 )
 from orgscope.model import TenancyModel, default_pack_path, find_names, load_pack
 from orgscope.positions import LineIndex
+from orgscope.sql.policies import PolicyReader, RowSecurity, row_security_action
 from orgscope.sql.split import Statement, get_dialect, split_statements
 
 # PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes.
@@ -413,6 +414,8 @@ class _Reader:
                 self._create_table()
             elif cursor.at("INDEX") or cursor.at("UNIQUE", "INDEX"):
                 self._create_index()
+            elif cursor.at("POLICY"):
+                self.events.extend(PolicyReader(self).create_policy())
             else:
                 return [], []
         elif first == "ALTER":
@@ -420,11 +423,15 @@ class _Reader:
                 self._alter_table()
             elif cursor.at("ALTER", "INDEX"):
                 self._alter_index()
+            elif cursor.at("ALTER", "POLICY"):
+                self.events.extend(PolicyReader(self).alter_policy())
             else:
                 return [], []
         elif first == "DROP":
             if cursor.at("DROP", "TABLE") or cursor.at("DROP", "INDEX"):
                 self._drop()
+            elif cursor.at("DROP", "POLICY"):
+                self.events.extend(PolicyReader(self).drop_policy())
             else:
                 return [], []
         elif self.depth > 0:
@@ -797,6 +804,11 @@ class _Reader:
         if cursor.at("RENAME"):
             self._rename_in_table(cursor, table, schema)
             return
+        for group in _split_top_level(self.tokens[header_end:]):
+            action = row_security_action(group)
+            if action is not None:
+                self.events.append(RowSecurity(table=table, action=action, span=self.span(group[0], group[-1]),
+                                               schema=schema))
         tree = self.tree()
         if tree is not None and isinstance(tree.expr, exp.Alter) and tree.expr.args.get("actions"):
             for action in tree.expr.args["actions"]:

@@ -174,11 +174,15 @@ def normalize_identifier(ident: exp.Expression | str | None) -> str | None:
 class _Builder:
     """Walks one parsed statement and fills a Query with blocks, refs and writes."""
 
-    def __init__(self, query: Query, positions, base: int, model: TenancyModel) -> None:
+    def __init__(self, query: Query, positions, base: int, model: TenancyModel,
+                 params: frozenset[str] = frozenset()) -> None:
         self.query = query
         self.positions = positions
         self.base = base
         self.model = model
+        # Names that stand for values here: the parameters and variables of
+        # the function whose body this is.
+        self.params = params
         self.tenancy_columns = model.tenancy_columns
         self.next_ref = 0
         # CTE names visible at this point -> their output columns (None = unknown)
@@ -582,12 +586,15 @@ class _Builder:
             if not self.is_tenancy_column(column):
                 return None
             if node.args.get("query") is not None:
-                return Compare(self.column(column), "in_subquery", Value(SUBQUERY))
+                subquery = node.args["query"]
+                return Compare(self.column(column), "in_subquery",
+                               Value(SUBQUERY, request=self.request_query(subquery)))
             values = [self.value(v) for v in node.expressions]
             kinds = {v.kind for v in values}
             if not values or COLUMN in kinds or UNKNOWN in kinds:
                 return Compare(self.column(column), "in", Value(UNKNOWN))
-            return Compare(self.column(column), "in", Value(PARAM if PARAM in kinds else LITERAL))
+            request = all(v.request for v in values)
+            return Compare(self.column(column), "in", Value(PARAM if PARAM in kinds else LITERAL, request=request))
         return None
 
     def is_tenancy_column(self, node: exp.Expression) -> bool:
@@ -600,12 +607,69 @@ class _Builder:
         if isinstance(node, (exp.Literal, exp.Boolean, exp.Null)):
             return Value(LITERAL)
         if isinstance(node, exp.Column):
+            if not node.table and normalize_identifier(node.this) in self.params:
+                return Value(PARAM)
             return Value(COLUMN, self.column(node))
         if isinstance(node, (exp.Subquery, exp.Select)):
-            return Value(SUBQUERY)
+            return Value(SUBQUERY, request=self.request_query(node))
         if node.find(exp.Column) is None:
-            return Value(CALL)
+            return Value(CALL, request=self.is_request(node))
         return Value(UNKNOWN)
+
+    # --- values of the request (row level security, SPEC section 11) ---------
+
+    def is_request(self, node: exp.Expression) -> bool:
+        """Does `node` call a function of the request (`auth.jwt()`,
+        `current_setting(...)`, `current_user`)?"""
+        for current in node.walk():
+            session = _SESSION_USERS.get(type(current))
+            if session is not None and self.model.is_request_function(session):
+                return True
+            name = _function_name(current)
+            if name is not None and self.model.is_request_function(name):
+                return True
+        return False
+
+    def request_query(self, node: exp.Expression) -> bool:
+        """A subquery whose rows depend on the request: `(SELECT auth.jwt() ->>
+        'org_id')`, or a membership lookup whose WHERE compares a column with a
+        request value (`SELECT org_id FROM memberships WHERE user_id = auth.uid()`)."""
+        while isinstance(node, exp.Subquery):
+            node = node.this
+        if not isinstance(node, exp.Select):
+            return False
+        if node.args.get("from_") is None:
+            return any(self.is_request(p) for p in node.expressions)
+        where = node.args.get("where")
+        for conjunct in _conjuncts(where.this) if where is not None else []:
+            if isinstance(conjunct, (exp.EQ, exp.NullSafeEQ)):
+                sides = [_unparen(_uncast(conjunct.this)), _unparen(_uncast(conjunct.expression))]
+                for one, other in (sides, sides[::-1]):
+                    if isinstance(one, exp.Column) and not isinstance(other, exp.Column) and (
+                            self.is_request(other) if not isinstance(other, (exp.Subquery, exp.Select))
+                            else self.request_query(other)):
+                        return True
+            elif isinstance(conjunct, exp.In) and conjunct.args.get("query") is not None:
+                if self.request_query(conjunct.args["query"]):
+                    return True
+        return False
+
+
+_SESSION_USERS = {getattr(exp, node): name for node, name in
+                  (("CurrentUser", "current_user"), ("SessionUser", "session_user"), ("CurrentRole", "current_role"))
+                  if hasattr(exp, node)}
+
+
+def _function_name(node: exp.Expression) -> str | None:
+    """`auth.jwt` for `auth.jwt()`, `current_setting` for `current_setting(...)`."""
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+        qualifier = node.this.name if isinstance(node.this, (exp.Identifier, exp.Column)) else None
+        inner = node.expression
+        name = inner.name if isinstance(inner, exp.Anonymous) else inner.key
+        return f"{qualifier.lower()}.{name.lower()}" if qualifier else None
+    if isinstance(node, exp.Anonymous) and not isinstance(node.parent, exp.Dot):
+        return node.name.lower()
+    return None
 
 
 def _unparen(node: exp.Expression) -> exp.Expression:
