@@ -83,7 +83,8 @@ def test_timestamped_migrations_get_a_utc_timestamp_in_the_same_format(tmp_path)
     assert rest == "add_org_indexes.sql"
     assert len(stamp) == 14
     assert datetime.strptime(stamp, "%Y%m%d%H%M%S") >= before
-    assert codes(tmp_path) == []
+    # The index is there; a Supabase project also relies on row level security.
+    assert codes(tmp_path) == [("ORG007", "tools")]
 
 
 def test_an_existing_file_is_never_overwritten_without_force(project):
