@@ -859,64 +859,69 @@ def assert_rls_agree(conn, text: str) -> RlsOutcome:
 
 _ORG_TABLE = "CREATE TABLE {t} (id int, clerk_org_id text, name text);\n"
 
+
+def _enabled(table: str) -> str:
+    return _ORG_TABLE.format(t=table) + f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;\n"
+
+
 # Hand-written sets, one per behaviour of SPEC section 11; each also says
 # which verdicts PostgreSQL must give, so a harness that judged nothing fails.
 RLS_CASES = {
     "the JWT claim scopes every command": (
-        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("agents") +
         "CREATE POLICY p ON agents TO authenticated USING (clerk_org_id = (SELECT auth.jwt() ->> 'org_id'));",
         {"select": True, "insert": True, "update": True, "delete": True}),
     "OR of permissive policies: one loose SELECT policy opens SELECT only": (
-        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("agents") +
         "CREATE POLICY org ON agents USING (clerk_org_id = current_setting('app.org_id', true));\n"
         "CREATE POLICY shared ON agents FOR SELECT USING (name = 'x');",
         {"select": False, "insert": True, "update": True, "delete": True}),
     "a scoped restrictive policy closes a loose permissive one": (
-        _ORG_TABLE.format(t="calls") + "ALTER TABLE calls ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("calls") +
         "CREATE POLICY open ON calls USING (true);\n"
         "CREATE POLICY org ON calls AS RESTRICTIVE USING (clerk_org_id = auth.jwt() ->> 'org_id');",
         {"select": True, "insert": True, "update": True, "delete": True}),
     "a loose restrictive policy does not open a scoped table": (
-        _ORG_TABLE.format(t="calls") + "ALTER TABLE calls ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("calls") +
         "CREATE POLICY org ON calls USING (clerk_org_id = auth.jwt() ->> 'org_id');\n"
         "CREATE POLICY loose ON calls AS RESTRICTIVE USING (true);",
         {"select": True, "insert": True, "update": True, "delete": True}),
     "TO service_role applies to no request role": (
-        _ORG_TABLE.format(t="voices") + "ALTER TABLE voices ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("voices") +
         "CREATE POLICY service ON voices TO service_role USING (true) WITH CHECK (true);",
         {"select": True, "insert": True, "update": True, "delete": True}),
     "DROP POLICY removes the loose policy": (
-        _ORG_TABLE.format(t="tools") + "ALTER TABLE tools ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("tools") +
         "CREATE POLICY debug ON tools USING (true);\n"
         "CREATE POLICY org ON tools USING (clerk_org_id IN (SELECT org_id FROM memberships WHERE user_id = auth.uid()));\n"
         "DROP POLICY debug ON tools;\nDROP POLICY IF EXISTS never_made ON tools;",
         {"select": True, "insert": True, "update": True, "delete": True}),
     "RLS disabled later opens every command": (
-        _ORG_TABLE.format(t="contacts") + "ALTER TABLE contacts ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("contacts") +
         "CREATE POLICY org ON contacts USING (clerk_org_id = auth.jwt() ->> 'org_id');\n"
         "ALTER TABLE contacts DISABLE ROW LEVEL SECURITY;",
         {"select": False, "insert": False, "update": False, "delete": False}),
     "a rename carries row level security and policies to the org name": (
-        _ORG_TABLE.format(t="campaigns_v2") + "ALTER TABLE campaigns_v2 ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("campaigns_v2") +
         "CREATE POLICY org ON campaigns_v2 USING (clerk_org_id = auth.jwt() ->> 'org_id');\n"
         "ALTER TABLE campaigns_v2 RENAME TO campaigns;\nALTER POLICY org ON campaigns RENAME TO campaigns_org;",
         {"select": True, "insert": True, "update": True, "delete": True}),
     "an escape hatch for an unset setting lets everything through": (
-        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("agents") +
         "CREATE POLICY org ON agents USING (current_setting('app.org_id', true) IS NULL "
         "OR clerk_org_id = current_setting('app.org_id', true));",
         {"select": False, "insert": False, "update": False, "delete": False}),
     "an empty-string escape hatch too": (
-        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("agents") +
         "CREATE POLICY org ON agents USING (current_setting('app.org_id', true) = '' "
         "OR clerk_org_id = current_setting('app.org_id', true));",
         {"select": False, "insert": False, "update": False, "delete": False}),
     "WITH CHECK (true) on UPDATE lets rows move to another org": (
-        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("agents") +
         "CREATE POLICY org ON agents FOR UPDATE USING (clerk_org_id = auth.jwt() ->> 'org_id') WITH CHECK (true);",
         {"select": True, "insert": True, "update": False, "delete": True}),
     "a scoped WITH CHECK does not stop stealing rows with USING (true)": (
-        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("agents") +
         "CREATE POLICY org ON agents FOR UPDATE USING (true) WITH CHECK (clerk_org_id = auth.jwt() ->> 'org_id');",
         {"select": True, "insert": True, "update": False, "delete": True}),
     "a constant gives everyone one org's rows; ALTER POLICY makes it the request's": (
@@ -927,7 +932,7 @@ RLS_CASES = {
         "ALTER POLICY one ON calls USING (clerk_org_id = current_setting('request.jwt.claims', true)::jsonb ->> 'org_id');",
         None),
     "an unfiltered membership subquery is every org": (
-        _ORG_TABLE.format(t="agents") + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+        _enabled("agents") +
         "CREATE POLICY m ON agents FOR SELECT USING (clerk_org_id IN (SELECT org_id FROM memberships));",
         {"select": False, "insert": True, "update": True, "delete": True}),
     "a policy without WITH CHECK for INSERT, and FOR ALL with USING only": (

@@ -281,8 +281,8 @@ class _Cursor:
         return self.words[self.pos][1] if self.pos < len(self.words) else len(self.tokens)
 
 
-def _split_top_level(tokens: list[Token]) -> list[list[Token]]:
-    """Tokens split at commas outside parentheses."""
+def _split_top_level(tokens: list[Token], separator: TokenType = TokenType.COMMA) -> list[list[Token]]:
+    """Tokens split at commas (or `separator`) outside parentheses."""
     groups: list[list[Token]] = [[]]
     depth = 0
     for token in tokens:
@@ -290,7 +290,7 @@ def _split_top_level(tokens: list[Token]) -> list[list[Token]]:
             depth += 1
         elif token.token_type == TokenType.R_PAREN:
             depth -= 1
-        elif token.token_type == TokenType.COMMA and depth == 0:
+        elif token.token_type == separator and depth == 0:
             groups.append([])
             continue
         groups[-1].append(token)

@@ -90,7 +90,7 @@ def policy_expression(text: str, table: str, schema: str | None, span: Span, mod
 
 def _top_level_disjuncts(text: str, dialect: str) -> list[str]:
     """The OR branches of `text` as written (outer parentheses removed)."""
-    from orgscope.sql.ddl import _closing_paren
+    from orgscope.sql.ddl import _closing_paren, _split_top_level
 
     try:
         tokens = list(get_dialect(dialect).tokenize(text))
@@ -98,18 +98,7 @@ def _top_level_disjuncts(text: str, dialect: str) -> list[str]:
         return []
     while tokens and tokens[0].token_type == TokenType.L_PAREN and _closing_paren(tokens, 0) == len(tokens) - 1:
         tokens = tokens[1:-1]
-    pieces: list[list[Token]] = [[]]
-    depth = 0
-    for token in tokens:
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
-        elif token.token_type == TokenType.OR and depth == 0:
-            pieces.append([])
-            continue
-        pieces[-1].append(token)
-    return [" ".join(text[p[0].start:p[-1].end + 1].split()) for p in pieces if p]
+    return [" ".join(text[p[0].start:p[-1].end + 1].split()) for p in _split_top_level(tokens, TokenType.OR)]
 
 
 class PolicyReader:
@@ -224,15 +213,21 @@ class PolicyReader:
                 self.reader.unread += 1
                 return
 
-    def alter_policy(self) -> list[SchemaEvent]:
-        from orgscope.sql.ddl import _ident
-
-        cursor = self._cursor()
-        cursor.accept("ALTER", "POLICY")
+    def _head(self, cursor, *words: str):
+        """`words [IF EXISTS] name ON table`, or None (counted as unread)."""
+        cursor.accept(*words)
         cursor.accept("IF", "EXISTS")
         head = self._name_and_table(cursor)
         if head is None:
             self.reader.unread += 1
+        return head
+
+    def alter_policy(self) -> list[SchemaEvent]:
+        from orgscope.sql.ddl import _ident
+
+        cursor = self._cursor()
+        head = self._head(cursor, "ALTER", "POLICY")
+        if head is None:
             return []
         name, token, table, schema = head
         if cursor.accept("RENAME", "TO"):
@@ -248,11 +243,8 @@ class PolicyReader:
 
     def drop_policy(self) -> list[SchemaEvent]:
         cursor = self._cursor()
-        cursor.accept("DROP", "POLICY")
-        cursor.accept("IF", "EXISTS")
-        head = self._name_and_table(cursor)
+        head = self._head(cursor, "DROP", "POLICY")
         if head is None:
-            self.reader.unread += 1
             return []
         name, token, table, schema = head
         return [DropPolicy(name=name, table=table, schema=schema, span=self.reader.span(token))]

@@ -1,0 +1,212 @@
+"""Row level security from the migrations (SPEC section 11): what the DDL
+reader reads from policy statements, what the replay keeps, and the pack keys
+`rls`, `trusted_roles` and `request_functions`.
+
+The verdicts themselves are compared with PostgreSQL in
+tests/test_pg_differential.py, and the rule documents' examples
+(rules/ORG007.yaml, rules/ORG008.yaml) run in tests/test_rule_examples.py.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from conftest import brief, write_tree
+from orgscope.catalog import build_catalog
+from orgscope.config import Config
+from orgscope.context import ExtractContext
+from orgscope.engine import Options, run
+from orgscope.errors import ConfigError
+from orgscope.extract import extract_file
+from orgscope.facts import AlterPolicy, CreatePolicy, DropPolicy, RowSecurity
+from orgscope.model import default_pack_path, load_pack, pack_from_mapping
+from orgscope.positions import LineIndex
+from orgscope.rules.row_security import command_verdicts
+from orgscope.sql.ddl import schema_events
+from orgscope.sql.split import split_statements
+
+import yaml
+
+MODEL = load_pack(default_pack_path())
+TABLE = "CREATE TABLE agents (id int, clerk_org_id text NOT NULL);\n" \
+        "CREATE INDEX idx_agents_clerk_org_id ON agents (clerk_org_id);\n"
+
+
+def events(sql: str):
+    positions = LineIndex(sql)
+    out = []
+    for stmt in split_statements(sql):
+        found, problems = schema_events(stmt, positions, model=MODEL)
+        assert problems == []
+        out.extend(found)
+    return out
+
+
+def covered(sql: str, span) -> str:
+    return sql.split("\n")[span.line - 1][span.column - 1:span.end_column - 1]
+
+
+# --- reading the statements -------------------------------------------------------------------
+
+READS = [
+    # (statement, expected fields of its one event, the text its span covers)
+    ("ALTER TABLE ONLY public.agents DISABLE ROW LEVEL SECURITY",
+     RowSecurity, {"table": "agents", "action": "disable", "schema": None}, "DISABLE ROW LEVEL SECURITY"),
+    ("ALTER TABLE IF EXISTS archive.calls NO FORCE ROW LEVEL SECURITY",
+     RowSecurity, {"table": "calls", "action": "no_force", "schema": "archive"}, "NO FORCE ROW LEVEL SECURITY"),
+    ('CREATE POLICY "Org members read" ON public.agents AS RESTRICTIVE FOR SELECT TO authenticated, "Editor" '
+     "USING (clerk_org_id = auth.jwt() ->> 'org_id')",
+     CreatePolicy, {"name": "Org members read", "table": "agents", "permissive": False, "command": "select",
+                    "roles": ["authenticated", "Editor"]}, '"Org members read"'),
+    ("CREATE POLICY p ON agents WITH CHECK (true) USING (false)",
+     CreatePolicy, {"name": "p", "command": "all", "permissive": True, "roles": ["public"]}, "p"),
+    ("ALTER POLICY p ON agents RENAME TO q", AlterPolicy, {"name": "p", "new_name": "q"}, "q"),
+    ("ALTER POLICY p ON agents TO anon WITH CHECK (true)",
+     AlterPolicy, {"name": "p", "roles": ["anon"], "using": None, "new_name": None}, "p"),
+    ("DROP POLICY IF EXISTS p ON public.agents CASCADE", DropPolicy, {"name": "p", "table": "agents"}, "p"),
+]
+
+
+@pytest.mark.parametrize("sql, kind, fields, text", READS, ids=[r[0][:40] for r in READS])
+def test_policy_statements_are_read_from_tokens_with_positions(sql, kind, fields, text):
+    [event] = events(sql)
+    assert isinstance(event, kind)
+    assert {key: getattr(event, key) for key in fields} == fields
+    assert covered(sql, event.span) == text
+
+
+def test_or_branches_keep_their_text_and_false_lets_nothing_through():
+    [event] = events("CREATE POLICY p ON agents USING ((current_setting('app.org', true) IS NULL\n"
+                     "    OR clerk_org_id = current_setting('app.org', true))) WITH CHECK (false)")
+    assert [b.text for b in event.using.branches] == [
+        "current_setting('app.org', true) IS NULL", "clerk_org_id = current_setting('app.org', true)"]
+    assert event.check.branches == [] and event.check.error is None
+
+
+def test_an_unparsable_policy_expression_on_an_org_table_is_an_org900(lint):
+    findings = lint({"migrations/001.sql": TABLE + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+                                                   "CREATE POLICY p ON agents USING (clerk_org_id = = 1);\n"})
+    assert [(f.code, f.line) for f in findings] == [("ORG900", 4)]
+
+
+# --- the replay --------------------------------------------------------------------------------
+
+
+def replayed(sql: str):
+    facts = extract_file("migrations/001.sql", textwrap.dedent(sql), "migration", ExtractContext(model=MODEL))
+    return build_catalog(MODEL, [facts])
+
+
+def test_policies_follow_table_renames_and_go_with_a_dropped_table():
+    catalog = replayed("""
+        CREATE TABLE calls_v2 (id int, clerk_org_id text);
+        ALTER TABLE calls_v2 ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY org ON calls_v2 USING (clerk_org_id = auth.jwt() ->> 'org_id');
+        ALTER TABLE calls_v2 RENAME TO calls;
+        CREATE TABLE agents (id int, clerk_org_id text);
+        ALTER TABLE agents ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY open ON agents USING (true);
+        DROP TABLE agents;
+        CREATE TABLE agents (id int, clerk_org_id text);
+    """)
+    calls = catalog.schema.table("calls")
+    assert calls.rls and list(calls.policies) == ["org"]
+    assert all(v.scoped for v in command_verdicts(calls, catalog, MODEL).values())
+    agents = catalog.schema.table("agents")
+    assert not agents.rls and agents.policies == {}
+
+
+def test_postgresql_refusals_are_not_replayed():
+    catalog = replayed("""
+        CREATE TABLE agents (id int, clerk_org_id text);
+        ALTER TABLE agents ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY org ON agents USING (clerk_org_id = auth.jwt() ->> 'org_id');
+        CREATE POLICY org ON agents USING (true);
+        CREATE POLICY ins ON agents FOR INSERT USING (true);
+        ALTER POLICY missing ON agents USING (true);
+    """)
+    agents = catalog.schema.table("agents")
+    assert list(agents.policies) == ["org"]  # a second "org" and an INSERT policy with USING are refused
+    assert all(v.scoped for v in command_verdicts(agents, catalog, MODEL).values())
+    assert any("INSERT policy takes only WITH CHECK" in w for w in catalog.warnings)
+
+
+# --- the pack keys --------------------------------------------------------------------------------
+
+UNSCOPED = TABLE + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n" \
+                   "CREATE POLICY reports ON agents FOR SELECT TO reporting USING (true);\n" \
+                   "CREATE TABLE calls (id int, clerk_org_id text NOT NULL);\n" \
+                   "CREATE INDEX idx_calls_clerk_org_id ON calls (clerk_org_id);\n"
+
+
+def pack(tmp_path, **keys) -> Config:
+    raw = yaml.safe_load(default_pack_path().read_text(encoding="utf-8"))
+    raw.update(keys)
+    (tmp_path / "pack.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return Config(root=tmp_path, rule_pack=tmp_path / "pack.yaml")
+
+
+@pytest.mark.parametrize("keys, expected", [
+    ({}, [("ORG008", 4, 15), ("ORG007", 5, 14)]),
+    ({"rls": "off"}, [("ORG008", 4, 15)]),
+    ({"trusted_roles": ["reporting"]}, [("ORG007", 5, 14)]),
+])
+def test_pack_keys_rls_and_trusted_roles(tmp_path, keys, expected):
+    write_tree(tmp_path, {"migrations/001.sql": UNSCOPED})
+    findings = run([tmp_path / "migrations"], pack(tmp_path, **keys), Options(use_cache=False)).findings
+    assert sorted((f.code, f.line, f.column) for f in findings) == sorted(expected)
+
+
+def test_rls_required_reports_tables_of_a_project_that_never_enables_it(tmp_path):
+    write_tree(tmp_path, {"migrations/001.sql": TABLE})
+    assert run([tmp_path / "migrations"], Config(root=tmp_path), Options(use_cache=False)).findings == []
+    findings = run([tmp_path / "migrations"], pack(tmp_path, rls="required"), Options(use_cache=False)).findings
+    assert brief(findings) == [("ORG007", 1, 14)]
+
+
+def test_a_projects_own_request_function_scopes_a_policy(tmp_path):
+    write_tree(tmp_path, {"migrations/001.sql": TABLE + "ALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n"
+                          "CREATE POLICY org ON agents USING (clerk_org_id = app.current_org_id());\n"})
+    plain = run([tmp_path / "migrations"], Config(root=tmp_path), Options(use_cache=False)).findings
+    assert brief(plain) == [("ORG008", 4, 15)]
+    config = pack(tmp_path, request_functions=["app.current_org_id"])
+    assert run([tmp_path / "migrations"], config, Options(use_cache=False)).findings == []
+
+
+@pytest.mark.parametrize("keys, key", [({"rls": "sometimes"}, "rls"), ({"trusted_roles": ["bad role"]}, "trusted_roles"),
+                                        ({"request_functions": ["a.b.c"]}, "request_functions")])
+def test_bad_pack_keys_name_the_key(keys, key):
+    raw = yaml.safe_load(default_pack_path().read_text(encoding="utf-8"))
+    with pytest.raises(ConfigError) as error:
+        pack_from_mapping({**raw, **keys}, "pack.yaml")
+    assert error.value.key == key
+
+
+# --- Alembic and the cache ----------------------------------------------------------------------------
+
+REVISION = '''\
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade():
+    op.create_table("agents", sa.Column("id", sa.Integer), sa.Column("clerk_org_id", sa.Text, index=True))
+    op.execute("ALTER TABLE agents ENABLE ROW LEVEL SECURITY")
+    op.execute("""
+        CREATE POLICY agents_all ON agents
+            USING (auth.uid() IS NOT NULL)
+    """)
+'''
+
+
+def test_policies_in_alembic_op_execute_are_judged_at_their_place(tmp_path):
+    write_tree(tmp_path, {"migrations/versions/0001_init.py": REVISION})
+    for use_cache in (True, True):  # the second run reads the facts from the cache
+        findings = run([tmp_path], Config(root=tmp_path), Options(use_cache=use_cache)).findings
+        assert brief(findings) == [("ORG008", 12, 23)]
+        assert "`auth.uid() IS NOT NULL`" in findings[0].message or "(auth.uid() IS NOT NULL)" in findings[0].message
