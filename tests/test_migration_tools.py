@@ -92,3 +92,21 @@ def test_orgscope_schema_says_which_tool_which_order_and_what_it_left_out(tmp_pa
     assert "migrations in db/migrations: golang-migrate / sqlx, numeric version order, 1 file" in result.output
     assert "db/migrations/1_agents.down.sql: a down migration, applied only when migrating down" in result.output
     assert "agents             created at db/migrations/1_agents.up.sql:1" in result.output
+
+
+def test_flyway_and_liquibase_default_folders_are_migrations_without_config(tmp_path):
+    from conftest import cli, write_tree
+
+    write_tree(tmp_path, {
+        "src/main/resources/db/migration/V1_9__agents.sql": "CREATE TABLE agents (id uuid);\n",
+        "src/main/resources/db/migration/V1_10__agents_org.sql": "ALTER TABLE agents ADD COLUMN clerk_org_id text;\n",
+        "src/main/resources/db/changelog/calls.sql": "--liquibase formatted sql\n--changeset a:1\n"
+                                                     "CREATE TABLE calls (id uuid, clerk_org_id text);\n",
+        "queries/agents.sql": "SELECT * FROM agents WHERE clerk_org_id = $1;\n",
+    })
+    result = cli(tmp_path, "schema")
+    assert "migrations in src/main/resources/db/migration: Flyway," in result.output
+    assert "migrations in src/main/resources/db/changelog: Liquibase," in result.output
+    assert "agents             created at src/main/resources/db/migration/V1_9__agents.sql:1" in result.output
+    assert "added at src/main/resources/db/migration/V1_10__agents_org.sql:1" in result.output
+    assert "queries" not in result.output  # a query file is not a migration

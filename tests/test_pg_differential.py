@@ -17,6 +17,10 @@ TYPE / RENAME TABLE / DROP TABLE / CREATE INDEX plain, composite, partial,
 expression, unique, CONCURRENTLY, IF NOT EXISTS / ADD CONSTRAINT / DROP INDEX
 / ALTER INDEX RENAME, some inside DO blocks), split over naturally ordered
 files. HYPOTHESIS_PROFILE=thorough raises the number of generated sets.
+
+Histories written for each migration tool (tests/cases/tool_histories.yaml)
+are compared after every prefix, on every table: PostgreSQL runs what the
+tool runs, orgscope reads the files as the tool lays them out.
 """
 
 from __future__ import annotations
@@ -133,11 +137,16 @@ def pg_view(conn) -> dict[str, TableView]:
     return tables
 
 
-def orgscope_view(files: list[tuple[str, str]]) -> tuple[dict[str, TableView], list[str]]:
+def replayed_schema(files: list[tuple[str, str]]):
+    """orgscope's replay of the files, and the ORG900s it raised on them."""
     ctx = ExtractContext(model=MODEL)
     all_facts = [extract_file(path, text, "migration", ctx) for path, text in files]
     problems = [f"{f.path}:{p.span.line}: {p.message}" for f in all_facts for p in f.problems]
-    schema = build_catalog(MODEL, all_facts).schema
+    return build_catalog(MODEL, all_facts).schema, problems
+
+
+def orgscope_view(files: list[tuple[str, str]]) -> tuple[dict[str, TableView], list[str]]:
+    schema, problems = replayed_schema(files)
     tables = {}
     for name in ORG_TABLES:
         state = schema.table(name)
@@ -1099,3 +1108,126 @@ def test_generated_policy_sets_judge_like_postgresql(rls_conn):
           f"{unscoped} of them not scoped; {len(failures)} sets disagree")
     assert pairs > 4 * compared and 0 < unscoped < pairs, "the generated sets should mix scoped and open commands"
     assert not failures, f"{len(failures)} of {compared} sets disagree; the first ones:\n\n" + "\n\n".join(failures[:5])
+# --- histories as each migration tool writes them -------------------------------------------
+#
+# tests/cases/tool_histories.yaml lists, per tool, its migrations in the order
+# the tool applies them, each with its forward and backward SQL. PostgreSQL
+# gets exactly the forward SQL, one migration after the other; orgscope gets
+# the files as the tool lays them out (down sections, down files, undo
+# scripts, the tool's file names) and must find the order and the forward
+# part itself. After every prefix of each history, every table of the public
+# schema is compared: columns and types, and each index with its leading
+# column and whether it is partial.
+
+HISTORIES = yaml.safe_load((REPO / "tests" / "cases" / "tool_histories.yaml").read_text(encoding="utf-8"))
+
+
+def tool_files(tool: str, step: dict) -> list[tuple[str, str]]:
+    """The files one migration is written as, in `tool`'s layout."""
+    name, up, down = step["name"], step["up"], step.get("down", "")
+    if tool == "goose":
+        return [(f"db/migrations/{name}.sql", f"-- +goose Up\n{up}\n-- +goose Down\n{down}")]
+    if tool == "dbmate":
+        options = f" {step['options']}" if step.get("options") else ""
+        return [(f"db/migrations/{name}.sql", f"-- migrate:up{options}\n{up}\n-- migrate:down\n{down}")]
+    if tool == "golang-migrate":
+        return [(f"migrations/{name}.up.sql", up), (f"migrations/{name}.down.sql", down)]
+    if tool == "prisma":
+        return [(f"prisma/migrations/{name}/migration.sql", f"-- {name}\n{up}")]
+    if tool == "flyway":
+        if name == "R":
+            return [(f"db/migration/R__{step['description']}.sql", up)]
+        files = [(f"db/migration/V{name}__{step['description']}.sql", up)]
+        return files + ([(f"db/migration/U{name}__{step['description']}.sql", down)] if down else [])
+    if tool == "supabase":
+        return [(f"supabase/migrations/{name}.sql", up)]
+    if tool == "diesel":
+        return [(f"migrations/{name}/up.sql", up), (f"migrations/{name}/down.sql", down)]
+    if tool == "yoyo":
+        return [(f"migrations/{name}.sql", up), (f"migrations/{name}.rollback.sql", down)]
+    if tool == "liquibase":
+        rollback = "".join(f"--rollback {line}\n" for line in down.splitlines())
+        other = f"--changeset dev:{name}-mysql dbms:mysql\n{step['other_database']}" if "other_database" in step else ""
+        return [(f"db/changelog/{name}.sql", f"--liquibase formatted sql\n--changeset dev:{name}\n{up}{rollback}{other}")]
+    raise AssertionError(f"no layout for {tool}")
+
+
+_PG_ALL_COLUMNS = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+_PG_ALL_INDEXES = """
+SELECT t.relname, i.relname, lead.attname, x.indpred IS NOT NULL
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+LEFT JOIN pg_attribute lead ON lead.attrelid = t.oid AND lead.attnum = x.indkey[0] AND x.indkey[0] <> 0
+WHERE n.nspname = 'public'
+"""
+
+
+def pg_tables(conn) -> dict[str, dict]:
+    tables: dict[str, dict] = {}
+    for table, column, type_ in conn.execute(_PG_ALL_COLUMNS).fetchall():
+        tables.setdefault(table, {"columns": {}, "indexes": {}})["columns"][column] = comparable_type(type_)
+    for table, index, leading, partial in conn.execute(_PG_ALL_INDEXES).fetchall():
+        tables[table]["indexes"][index] = (leading, partial)
+    return tables
+
+
+def replayed_tables(files: list[tuple[str, str]]) -> tuple[dict[str, dict], list[str]]:
+    schema, problems = replayed_schema(files)
+    tables = {}
+    for state in schema.tables():
+        if state.schema is None:
+            tables[state.name] = {
+                "columns": {c: comparable_type(t) for c, t in state.columns.items()},
+                "indexes": {i.name: (i.leading_column, i.partial) for i in state.indexes.values()},
+            }
+    return tables, problems
+
+
+def compare_tables(theirs: dict[str, dict], mine: dict[str, dict]) -> list[str]:
+    out = []
+    for table in sorted(set(theirs) | set(mine)):
+        if table not in theirs or table not in mine:
+            out.append(f"{table}: only {'PostgreSQL' if table in theirs else 'orgscope'} has the table")
+            continue
+        for part in ("columns", "indexes"):
+            if theirs[table][part] != mine[table][part]:
+                out.append(f"{table}: {part}: PostgreSQL {theirs[table][part]}, orgscope {mine[table][part]}")
+    return out
+
+
+def compare_history(conn, tool: str, steps: list[dict]) -> tuple[int, list[str]]:
+    """Apply the forward SQL of each step to PostgreSQL and compare after every
+    prefix; return the number of table comparisons and the disagreements."""
+    reset(conn)
+    files: list[tuple[str, str]] = []
+    comparisons = 0
+    found = []
+    for number, step in enumerate(steps, 1):
+        for stmt in split_statements(step["up"], parse=False):
+            error = execute(conn, stmt.text)
+            assert error is None, f"{tool} {step['name']}: the fixture must be valid PostgreSQL: {error}"
+        files.extend(tool_files(tool, step))
+        theirs = pg_tables(conn)
+        mine, problems = replayed_tables(files)
+        comparisons += len(set(theirs) | set(mine))
+        found += [f"{tool}, after {number} ({step['name']}): {d}" for d in compare_tables(theirs, mine)]
+        found += [f"{tool}, after {number}: ORG900 on a statement PostgreSQL accepts: {p}" for p in problems]
+    return comparisons, found
+
+
+def test_histories_as_each_tool_writes_them_replay_like_postgresql(conn):
+    comparisons = 0
+    found = []
+    for tool, steps in HISTORIES.items():
+        compared, disagreeing = compare_history(conn, tool, steps)
+        comparisons += compared
+        found += disagreeing
+    print(f"tool histories: {len(HISTORIES)} tools, {sum(map(len, HISTORIES.values()))} migrations, "
+          f"{comparisons} table x prefix comparisons with PostgreSQL, {len(found)} disagreements")
+    assert comparisons >= sum(map(len, HISTORIES.values()))  # every prefix compared something
+    assert not found, "\n".join(found)

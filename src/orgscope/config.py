@@ -24,7 +24,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 SEVERITIES = ("error", "warning", "info")
-DEFAULT_MIGRATIONS = ("**/migrations/**/*.sql",)
+# Flyway's and Liquibase's default folders are db/migration and db/changelog.
+DEFAULT_MIGRATIONS = ("**/migrations/**/*.sql", "**/db/migration/**/*.sql", "**/db/changelog/**/*.sql")
 DIALECTS = ("postgres",)  # the SQL orgscope is tested against
 
 
