@@ -64,9 +64,11 @@ def test_run_step_annotates_findings_and_fails(workspace):
 def test_run_step_passes_paths_and_args_through_without_globbing(workspace):
     proc = run_step(workspace, "queries/ok.sql", "--no-cache --select ORG001")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # A glob in an input is a literal path, not every file it would match.
+    # A glob in an input is a literal path, not every file it would match:
+    # no file has that name, which is an error, not a pass.
     proc = run_step(workspace, "queries/*.sql", "--no-cache")
-    assert proc.returncode == 0
+    assert proc.returncode == 2
+    assert proc.stderr == "orgscope: error: queries/*.sql: no such file or directory\n"
     assert "ORG001" not in proc.stdout
 
 

@@ -86,6 +86,8 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 @click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path), envvar="ORGSCOPE_CACHE_DIR",
               help="Cache folder [default: cache_dir from the config, else a per-user cache folder; "
                    "env: ORGSCOPE_CACHE_DIR].")
+@click.option("--stdin-filename", metavar="PATH", help="With the path `-`: the name of the file standard input "
+              "holds (its kind, and where its findings are reported) [default: SQL, reported as `-`].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Worker processes (0: one per core).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.option("--diff-base", metavar="REV", help="Only report findings on lines changed since the merge-base of REV and "
@@ -96,7 +98,7 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
               help="Record the current findings in FILE (a baseline) instead of reporting them; exit code 0.")
 @click.option("--force", is_flag=True, help="Let --write-baseline overwrite an existing file.")
 def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, show_source, statistics, quiet, color,
-          no_cache, cache_dir, jobs, debug, diff_base, baseline_path, write_baseline_path, force) -> None:
+          no_cache, cache_dir, stdin_filename, jobs, debug, diff_base, baseline_path, write_baseline_path, force) -> None:
     """Check PATHS (default: the current folder) and report findings.
 
     \b
@@ -129,6 +131,13 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
         jobs=jobs,
         debug=debug,
     )
+    if stdin_filename is not None and list(map(str, paths)) != ["-"]:
+        raise click.UsageError("--stdin-filename names what `-` reads: give `-` as the only path")
+    if "-" in map(str, paths):
+        if len(paths) != 1:
+            raise click.UsageError("`-` (standard input) must be the only path")
+        options.stdin = _stdin_source(config, stdin_filename)
+        paths = ()
     baseline = None
     if baseline_path is not None:
         from orgscope.baseline import load_baseline
@@ -160,6 +169,9 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
                        f"--baseline {write_baseline_path} to report only new findings")
         sys.exit(EXIT_OK)
 
+    if result.files == 0 and not quiet:
+        # Said on standard error too, since not every format has room for it.
+        click.echo("orgscope: warning: no file was checked (no *.py or *.sql file under the given paths)", err=True)
     use_color = _color(color, output)
     text = render(fmt, result, root=config.root, docs=rule_docs(), color=use_color, show_source=show_source,
                   statistics=statistics)
@@ -173,6 +185,21 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
     elif not quiet:
         click.echo(text, nl=False, color=use_color)
     sys.exit(exit_code(result, fail_on or config.fail_on))
+
+
+def _stdin_source(config: Config, name: str | None):
+    from orgscope.discover import Discoverer, SourceFile
+
+    data = click.get_binary_stream("stdin").read()
+    if name is None:
+        return SourceFile(config.root / "-", "-", "sql", content=data)
+    path = Path(name).absolute()
+    discoverer = Discoverer(config)
+    rel = discoverer.relative(path)
+    kind = discoverer.classify(rel)
+    if kind is None:
+        raise click.UsageError(f"--stdin-filename {name}: orgscope checks *.py and *.sql files")
+    return SourceFile(path, rel, kind, content=data)
 
 
 def _color(choice: str, output: Path | None) -> bool:

@@ -1,21 +1,30 @@
 """Stage one of the pipeline: which files, and what each one is.
 
-Walks the given paths (never following directory symlinks, so a link loop
-cannot trap the walk), honours `.gitignore` files (with pathspec), the
-configured include / exclude globs and the usual virtualenv, build and cache
-folders, and classifies each file as a SQL migration, a SQL query file or a
-Python module. Alembic revisions are recognised later, from their content.
+Inside a git work tree the files are the ones git tracks plus the untracked
+ones it does not ignore (`git ls-files -co --exclude-standard`, one process
+per folder given): a tracked `app/env/db.py` is checked like any other file,
+and `.gitignore` and `.git/info/exclude` mean what they mean to git. Outside
+git, the given paths are walked (never following directory symlinks, so a
+link loop cannot trap the walk), honouring `.gitignore` files (with pathspec)
+and skipping the usual virtualenv, build and cache folders. Either way the
+configured include / exclude globs apply, and each file is classified as a
+SQL migration, a SQL query file or a Python module. Alembic revisions are
+recognised later, from their content.
+
+A path that does not exist is an error, never an empty, passing run.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
 
 from orgscope.config import Config
+from orgscope.errors import OrgscopeError
 
 SKIP_DIRS = frozenset(
     {
@@ -32,6 +41,15 @@ class SourceFile:
     path: Path  # absolute
     rel: str  # relative to the config root, with '/'
     kind: str  # sql | migration | python
+    content: bytes | None = None  # the text given on standard input (`-`), instead of the file's
+
+
+def kind_of_name(name: str, migrations: pathspec.PathSpec) -> str | None:
+    if name.endswith(".sql"):
+        return "migration" if migrations.match_file(name) else "sql"
+    if name.endswith(".py"):
+        return "python"
+    return None
 
 
 class Discoverer:
@@ -42,6 +60,7 @@ class Discoverer:
         self.include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
         self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
         self._ignore_cache: dict[Path, pathspec.PathSpec | None] = {}
+        self._git_cache: dict[Path, list[str] | None] = {}
 
     def relative(self, path: Path) -> str:
         try:
@@ -50,11 +69,7 @@ class Discoverer:
             return Path(os.path.relpath(path.resolve(), self.root)).as_posix()
 
     def classify(self, rel: str) -> str | None:
-        if rel.endswith(".sql"):
-            return "migration" if self.migrations.match_file(rel) else "sql"
-        if rel.endswith(".py"):
-            return "python"
-        return None
+        return kind_of_name(rel, self.migrations)
 
     def wanted(self, rel: str) -> bool:
         if self.exclude.match_file(rel):
@@ -67,17 +82,65 @@ class Discoverer:
         for given in paths:
             path = given if given.is_absolute() else Path.cwd() / given
             if path.is_dir():
-                self._walk(path, found, notes)
-            elif path.is_file():
-                rel = self.relative(path)
+                listed = self._git_listing(path)
+                if listed is None:
+                    self._walk(path, found, notes)
+                else:
+                    self._add_listed(path, listed, found, notes)
+            elif path.is_file() or path.is_symlink():
+                # A broken link named on the command line is read, and its
+                # read error becomes that file's ORG900: named, never skipped.
+                rel = self.relative(path) if path.is_file() else self._link_rel(path)
                 kind = self.classify(rel)
                 if kind is not None and not self.exclude.match_file(rel):
                     found[rel] = SourceFile(path, rel, kind)
-            elif not path.exists() and not path.is_symlink():
-                notes.append(f"path not found: {given}")
-            elif path.is_symlink():
-                notes.append(f"skipped broken symlink: {given}")
+            else:
+                raise OrgscopeError(f"{given}: no such file or directory")
         return [found[k] for k in sorted(found)]
+
+    def _link_rel(self, path: Path) -> str:
+        return Path(os.path.relpath(path.parent.resolve() / path.name, self.root)).as_posix()
+
+    def _git_listing(self, folder: Path) -> list[str] | None:
+        """What git tracks or would add under `folder` (names relative to it),
+        or None when `folder` is not in a git work tree or git is missing."""
+        if folder in self._git_cache:
+            return self._git_cache[folder]
+        try:
+            # No fsmonitor hook and no optional locks: listing must run nothing
+            # and change nothing in the repository.
+            proc = subprocess.run(
+                ["git", "-c", "core.fsmonitor=false", "-c", "core.quotePath=false",
+                 "ls-files", "-co", "--exclude-standard", "-z"],
+                cwd=folder, capture_output=True, check=False, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+            )
+        except OSError:
+            listed = None
+        else:
+            listed = os.fsdecode(proc.stdout).split("\0") if proc.returncode == 0 else None
+        self._git_cache[folder] = listed
+        return listed
+
+    def _add_listed(self, folder: Path, names: list[str], found: dict[str, SourceFile], notes: list[str]) -> None:
+        prefix = self.relative(folder)
+        prefix = "" if prefix == "." else prefix + "/"
+        for name in names:
+            if not name:
+                continue
+            if name.endswith("/"):  # an untracked repository inside this one: walked as plain folders
+                self._walk(folder / name.rstrip("/"), found, notes)
+                continue
+            if not name.endswith(SOURCE_SUFFIXES):
+                continue
+            rel = prefix + name
+            if not self.wanted(rel):
+                continue
+            path = folder / name
+            if not path.is_file():  # deleted from the work tree, or a link to a folder
+                continue
+            kind = self.classify(rel)
+            if kind is not None:
+                found[rel] = SourceFile(path, rel, kind)
 
     def _walk(self, top: Path, found: dict[str, SourceFile], notes: list[str]) -> None:
         stack = [top]

@@ -38,6 +38,7 @@ class Options:
     jobs: int | None = None
     debug: bool = False
     extra_notes: list[str] = field(default_factory=list)
+    stdin: SourceFile | None = None  # `orgscope check -`: the one file checked, its text given
 
 
 def enabled_codes(config: Config, options: Options) -> set[str]:
@@ -61,8 +62,17 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     model = config.load_model()
     notes: list[str] = list(options.extra_notes)
     discoverer = Discoverer(config)
-    targets = discoverer.files(paths or [config.root], notes)
-    project = _project_files(discoverer, paths, config, targets, notes)
+    if options.stdin is not None:
+        # The text stands in for the file it names; the rest of the project
+        # still gives the catalog, as for a single file from pre-commit.
+        targets = [options.stdin]
+        project = [f for f in discoverer.files([config.root.resolve()], notes) if f.rel != options.stdin.rel]
+        project.append(options.stdin)
+    else:
+        targets = discoverer.files(paths or [config.root], notes)
+        project = _project_files(discoverer, paths, config, targets, notes)
+    if not targets:
+        notes.append(f"no file was checked: no *.py or *.sql file under {_named(paths, config)}")
 
     target_paths = {f.rel for f in targets}
     extractor = Extractor(config, model, use_cache=options.use_cache, jobs=options.jobs, debug=options.debug)
@@ -76,7 +86,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     catalog = build_catalog(model, all_facts.values())
     model_names = frozenset(catalog.models) | layer.names()
     all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_names))
-    extractor.save(complete=project is targets and not paths)
+    extractor.save(complete=project is targets and not paths and options.stdin is None)
 
     ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)
     enabled = enabled_codes(config, options)
@@ -130,6 +140,10 @@ def build_project_catalog(paths: list[Path], config: Config, options: Options | 
     extractor = Extractor(config, model, use_cache=options.use_cache, jobs=options.jobs)
     files = [f for f in discoverer.files(paths or [config.root], []) if extractor.feeds_catalog(f)]
     return build_catalog(model, extractor.run(files).values())
+
+
+def _named(paths: list[Path], config: Config) -> str:
+    return ", ".join(str(p) for p in paths) if paths else str(config.root)
 
 
 def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile]:

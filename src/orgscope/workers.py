@@ -264,13 +264,13 @@ def read_source(source: SourceFile, config: Config) -> tuple[bytes, str, None] |
     """The bytes and text of a UTF-8 file, or the facts to report instead
     (binary, too large, unreadable, not UTF-8)."""
     try:
-        size = source.path.stat().st_size
+        size = len(source.content) if source.content is not None else source.path.stat().st_size
         if config.max_file_bytes and size > config.max_file_bytes:
             return None, None, _problem(
                 source.rel, source.kind,
                 f"file is {size:,} bytes, larger than max_file_bytes ({config.max_file_bytes:,}); not analysed",
             )
-        data = source.path.read_bytes()
+        data = source.content if source.content is not None else source.path.read_bytes()
     except OSError as exc:
         return None, None, _problem(source.rel, source.kind, f"cannot read file: {exc.strerror or exc}")
     if b"\x00" in data[:_BINARY_SNIFF]:

@@ -47,6 +47,8 @@ def safe_seconds(seconds: float) -> float:
 
 
 def summary_line(result: RunResult) -> str:
+    if not result.files:
+        return "No file was checked (no *.py or *.sql file under the given paths)"
     checked = f"checked {plural(result.files, 'file')} in {safe_seconds(result.seconds):.2f} s"
     if not result.findings:
         return f"All checks passed ({checked})"
