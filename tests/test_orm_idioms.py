@@ -24,11 +24,11 @@ def test_orm_idiom(case, tmp_path):
     write_tree(tmp_path, files)
     result = run([tmp_path], Config(root=tmp_path, **case.get("config", {})), Options(use_cache=False))
     found = sorted(f"{f.code} {f.path}:{f.line}" for f in result.findings)
-    assert found == sorted(case["findings"]), [f"{f.code} {f.path}:{f.line} {f.message}" for f in result.findings]
-    for finding in result.findings:
-        for text in case.get("message_has", []):
-            assert text in finding.message
-        for text in case.get("message_lacks", []):
-            assert text not in finding.message
+    expected = [e.partition(" ~ ") for e in case["findings"]]  # "CODE path:line ~ words of its message"
+    assert found == sorted(e[0] for e in expected), [f"{f.code} {f.path}:{f.line} {f.message}" for f in result.findings]
+    for where, _, words in expected:
+        if words:
+            messages = [f.message for f in result.findings if f"{f.code} {f.path}:{f.line}" == where]
+            assert any(words in m for m in messages), (where, words, messages)
     for text in case.get("notes_lack", []):
         assert not [n for n in result.notes if text in n], result.notes

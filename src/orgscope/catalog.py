@@ -67,11 +67,11 @@ class Catalog:
             if relationship.foreign_keys:
                 if column in relationship.foreign_keys:
                     found.add(relationship.name)
-            elif parent is not None and self._table_of(relationship.target) == parent:
+            elif parent is not None and _same_table(self._table_of(relationship.target), parent):
                 found.add(relationship.name)
         if parent is not None:
             for other in (m for defs in self.models.values() for m in defs):
-                if (other.schema, other.table) != parent:
+                if not _same_table((other.schema, other.table), parent):
                     continue
                 for relationship in other.relationships:
                     if relationship.backref and relationship.target == model.name:
@@ -92,6 +92,15 @@ class Catalog:
     def _table_of(self, class_name: str) -> tuple[str | None, str] | None:
         found = self.resolve_model(class_name)
         return (found.schema, found.table) if found is not None else None
+
+
+def _same_table(model: tuple[str | None, str] | None, referenced: tuple[str | None, str]) -> bool:
+    """Is the model's table the one a ForeignKey references? A model whose
+    schema orgscope could not read (`__table_args__` computed by a project
+    helper) is matched on the table name alone."""
+    if model is None:
+        return False
+    return model == referenced or (model[0] is None and model[1] == referenced[1])
 
 
 def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalog:
@@ -181,7 +190,7 @@ def _relationships_as_columns(query: Query, catalog: Catalog) -> None:
             # with_parent(org, Org.agents): the parent is a row of the table the org column references
             owner = catalog.resolve_model(name.split(":", 1)[1].split(".", 1)[0])
             parent = catalog.org_parent(parents[ref])
-            return owner is not None and parent == (owner.schema, owner.table)
+            return owner is not None and parent is not None and _same_table((owner.schema, owner.table), parent)
         return False
 
     def fix(pred: Pred) -> None:

@@ -28,6 +28,7 @@ from orgscope.python.supabase import payload_columns, value_kind
 from orgscope.python.values import (
     DictVal,
     Entity,
+    ExprList,
     KeyItem,
     PCol,
     PCompare,
@@ -525,7 +526,7 @@ def method(w: "Walker", value, name: str, node: cst.Call):
         stmt = replace(stmt, span=outer)
     args = node.args
     if name in ("where", "filter"):
-        return (_where(w, stmt, [a.value for a in args if a.keyword is None]),)
+        return (_where(w, stmt, [a for a in args if a.keyword is None]),)
     if name == "filter_by":
         return (_filter_by(w, stmt, args),)
     if name == "with_parent" and args and stmt.refs:
@@ -571,14 +572,33 @@ def _ensure_ref(w: "Walker", refs: list[RefItem], entity: Entity, where: cst.Bas
         refs.append(RefItem(entity, w.span(where)))
 
 
-def _where(w: "Walker", stmt: Stmt, conditions: list[cst.BaseExpression]) -> Stmt:
+def _where(w: "Walker", stmt: Stmt, conditions: list[cst.Arg]) -> Stmt:
     refs = list(stmt.refs)
     columns: list[PCol] = list(stmt.columns)
-    preds = []
+    items: list[PredItem] = []
+    dynamic = stmt.dynamic
     for condition in conditions:
-        preds.extend(_conditions(w, condition, refs, columns))
-    items = tuple(PredItem(p) for p in preds)
-    return replace(stmt, refs=tuple(refs), preds=stmt.preds + items, columns=tuple(columns))
+        for node, conditional in _splatted(w, condition):
+            if node is None:
+                dynamic = True  # a splatted list orgscope cannot see into
+                continue
+            items.extend(PredItem(p, conditional) for p in _conditions(w, node, refs, columns))
+    return replace(stmt, refs=tuple(refs), preds=stmt.preds + tuple(items), columns=tuple(columns), dynamic=dynamic)
+
+
+def _splatted(w: "Walker", arg: cst.Arg) -> list[tuple[cst.BaseExpression | None, bool]]:
+    """The conditions an argument stands for: itself, or the elements of a
+    list splatted into the call (`.where(*filters)`), each with whether only
+    some paths added it; (None, False) for a list orgscope cannot see."""
+    if arg.star != "*":
+        return [(arg.value, False)]
+    lists = [v for v in w.ev(arg.value) if isinstance(v, ExprList)]
+    if len(lists) != 1:
+        return [(None, False)]
+    found: list[tuple[cst.BaseExpression | None, bool]] = [(i.node, i.conditional) for i in lists[0].items]
+    if lists[0].opaque:
+        found.append((None, False))
+    return found
 
 
 def _filter_by(w: "Walker", stmt: Stmt, args) -> Stmt:
@@ -664,9 +684,12 @@ def _conditions(w: "Walker", node: cst.BaseExpression, refs: list[RefItem], colu
     if isinstance(node, cst.Call):
         function = _sa_function(w, node.func)
         if function == "and_":
-            return [p for a in node.args for p in _conditions(w, a.value, refs, columns)]
+            # an element only some paths add scopes nothing
+            return [p for a in node.args for n, conditional in _splatted(w, a) if n is not None and not conditional
+                    for p in _conditions(w, n, refs, columns)]
         if function == "or_":
-            branches = tuple(tuple(_conditions(w, a.value, refs, columns)) for a in node.args)
+            branches = tuple(tuple(_conditions(w, n, refs, columns)) if n is not None and not conditional else ()
+                             for a in node.args for n, conditional in _splatted(w, a))
             return [POr(branches)] if branches else []
         if function == "not_":
             _mention_columns(w, node, refs, columns)

@@ -149,6 +149,32 @@ class ListVal:
 
 
 @dataclass(frozen=True)
+class ExprItem:
+    """One element of an ExprList, kept as written until it is used."""
+
+    node: object  # the libcst expression
+    key: str  # its source text: the same element on two paths
+    conditional: bool = False
+
+
+@dataclass(frozen=True)
+class ExprList:
+    """A list or tuple of expressions built in a function (`filters = [...]`,
+    `filters.append(...)`), read where it is splatted (`.where(*filters)`).
+    An element that only some paths add is conditional."""
+
+    origin: int
+    items: tuple[ExprItem, ...] = ()
+    opaque: bool = False  # something not visible went into it
+
+    def join(self, other: "ExprList") -> "ExprList":
+        return replace(self, items=merge(self.items, other.items, lambda i: i.key), opaque=self.opaque or other.opaque)
+
+    def extended(self, items: Iterable[ExprItem]) -> "ExprList":
+        return replace(self, items=self.items + tuple(items))
+
+
+@dataclass(frozen=True)
 class Handle:
     """`sb.table("agents")` before an operation is chosen."""
 
@@ -260,7 +286,7 @@ class Instance:
         return self
 
 
-Value = Union[Tmpl, DictVal, ListVal, Handle, Chain, Entity, Stmt, Instance]
+Value = Union[Tmpl, DictVal, ListVal, ExprList, Handle, Chain, Entity, Stmt, Instance]
 QUERY_VALUES = (Tmpl, Chain, Stmt)
 
 

@@ -28,7 +28,7 @@ from orgscope.context import DataLayer
 from orgscope.python.mapped import Pos
 from orgscope.python.names import Names, dotted
 from orgscope.python.values import (
-    QUERY_VALUES, Chain, DictVal, Entity, Instance, ListVal, Stmt, Tmpl, Value, join_values,
+    QUERY_VALUES, Chain, DictVal, Entity, ExprItem, ExprList, Instance, ListVal, Stmt, Tmpl, Value, join_values,
 )
 
 Env = dict[str, tuple[Value, ...]]
@@ -39,10 +39,16 @@ _TERMINAL = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 class Scope:
     """The local names of one function, class or module body."""
 
-    def __init__(self, parent: "Scope | None", kind: str) -> None:
+    def __init__(self, parent: "Scope | None", kind: str, name: str = "") -> None:
         self.parent = parent
         self.kind = kind  # module | class | function
+        self.name = name
         self.guarded: set[str] = set()  # names a guard proved truthy
+        self.returns: list[Value] = []  # lists of conditions the function returns
+
+    def helper_key(self, name: str) -> str:
+        """How a function defined in this scope is known: `f`, or `Class.f` for a method."""
+        return f"{self.name}.{name}" if self.kind == "class" else name
 
 
 class Walker:
@@ -59,6 +65,7 @@ class Walker:
         self.problems: list[Problem] = []
         self.local_models: dict[str, tuple[str, str | None]] = {}  # class/Table name -> (table, schema)
         self.flask_dbs: set[str] = set()  # names bound to flask_sqlalchemy.SQLAlchemy(...)
+        self.helpers: dict[str, tuple[Value, ...]] = {}  # function -> the condition lists it returns
         self._next_origin = 0
         self.order: list[int] = []  # origins in creation order
         self.latest: dict[int, Value] = {}
@@ -254,7 +261,10 @@ class Walker:
         elif isinstance(small, (cst.Return, cst.Raise)):
             for child in children(small):
                 if isinstance(child, cst.BaseExpression):
-                    self.use(self.ev(child))
+                    values = self.ev(child)
+                    if isinstance(small, cst.Return):
+                        self.scope.returns.extend(v for v in values if isinstance(v, ExprList))
+                    self.use(values)
             return False
         elif isinstance(small, (cst.Continue, cst.Break)):
             return False
@@ -279,7 +289,7 @@ class Walker:
         root = _call_root(expr)
         if root is not None and root in self.env:
             mine = {getattr(v, "origin", None) for v in self.env[root]} - {None}
-            kept = tuple(v for v in values if isinstance(v, (Chain, DictVal, ListVal)) and v.origin in mine)
+            kept = tuple(v for v in values if isinstance(v, (Chain, DictVal, ListVal, ExprList)) and v.origin in mine)
             if kept:
                 self.bind(root, kept)
                 self.use(v for v in values if v not in kept)
@@ -321,6 +331,14 @@ class Walker:
             current = self.env.get(node.target.value, ())
             if current and all(isinstance(v, Tmpl) for v in current):
                 self.append_to(node.target.value, current, [node.value])
+                return
+            if current and all(isinstance(v, ExprList) for v in current):
+                added = [v for v in self.ev(node.value) if isinstance(v, ExprList)]
+                grown = [
+                    x.extended(added[0].items) if len(added) == 1 else replace(x, opaque=True)
+                    for x in current
+                ]
+                self.bind(node.target.value, grown)
                 return
         self.use(self.ev(node.value))
         if isinstance(node.target, cst.Name):
@@ -486,7 +504,7 @@ class Walker:
     def nested(self, node: cst.FunctionDef | cst.ClassDef, kind: str) -> None:
         saved_env, saved_scope, saved_statement = self.env, self.scope, self._statement_node
         self.env = {}
-        self.scope = Scope(saved_scope, kind)
+        self.scope = Scope(saved_scope, kind, node.name.value)
         try:
             if isinstance(node, cst.FunctionDef):
                 owner = self.classes[-1] if saved_scope.kind == "class" and self.classes else None
@@ -494,8 +512,27 @@ class Walker:
             body = node.body.body if isinstance(node.body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
             self.run_body(body, docstring=True)
             self.flush(self.env)
+            if kind == "function" and self.scope.returns:
+                # A helper that returns a list of conditions: its callers in
+                # this module splat what it returns (one level, no arguments bound).
+                self.helpers[saved_scope.helper_key(node.name.value)] = tuple(
+                    reduce(join_values, ((v,) for v in self.scope.returns), ()))
         finally:
             self.env, self.scope, self._statement_node = saved_env, saved_scope, saved_statement
+
+    def helper_result(self, func: cst.BaseExpression) -> tuple[Value, ...] | None:
+        """What a call of a helper of this module returns: `f(...)`, `self.f(...)`, `cls.f(...)`."""
+        if not self.helpers:
+            return None
+        if isinstance(func, cst.Name) and func.value not in self.env:
+            return self.helpers.get(func.value)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            scope: Scope | None = self.scope
+            while scope is not None and scope.kind != "class":
+                scope = scope.parent
+            if scope is not None:
+                return self.helpers.get(f"{scope.name}.{func.attr.value}")
+        return None
 
     def flush(self, env: Env) -> None:
         """The scope ends: what was built and never used is emitted as it stands."""
@@ -573,7 +610,8 @@ class Walker:
 
     def ev_List(self, node: cst.List | cst.Tuple) -> tuple[Value, ...]:
         items: list[DictVal] = []
-        opaque = False
+        expressions: list[ExprItem] = []
+        opaque = hidden = False
         for element in node.elements:
             values = self.ev(element.value)
             dicts = [v for v in values if isinstance(v, DictVal)]
@@ -582,10 +620,23 @@ class Walker:
             else:
                 opaque = True
                 self.use(values)
+            if isinstance(element, cst.Element):
+                expressions.append(ExprItem(element.value, self.source(element.value)))
+            else:  # `[*base, ...]`
+                splatted = [v for v in values if isinstance(v, ExprList)]
+                if len(splatted) == 1:
+                    expressions.extend(splatted[0].items)
+                    hidden = hidden or splatted[0].opaque
+                else:
+                    hidden = True
+        found: list[Value] = []
         if items or (not node.elements and isinstance(node, cst.List)):
             # `rows = []` too: rows appended to it later are followed.
-            return (ListVal(self.new_origin(), tuple(items), opaque),)
-        return ()
+            found.append(ListVal(self.new_origin(), tuple(items), opaque))
+        if not items:
+            # A list of conditions (or of anything): kept for a later `.where(*it)`.
+            found.append(ExprList(self.new_origin(), tuple(expressions), hidden))
+        return tuple(found)
 
     ev_Tuple = ev_List
 
@@ -614,6 +665,11 @@ class Walker:
             for arg in node.args:
                 self.use(self.ev(arg.value))
             return (Instance(cls),)
+        returned = self.helper_result(node.func)
+        if returned is not None:
+            for arg in node.args:
+                self.use(self.ev(arg.value))
+            return returned
         func = node.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -654,6 +710,8 @@ class Walker:
             return sqlalchemy.method(self, value, method, node)
         if isinstance(value, (DictVal, ListVal)):
             return wrappers.method(self, value, method, node)
+        if isinstance(value, ExprList):
+            return _expr_list_method(self, value, method, node)
         return None
 
     def ev_args(self, node: cst.Call) -> list[tuple[cst.Arg, tuple[Value, ...]]]:
@@ -676,6 +734,26 @@ def _comp_targets(comp: cst.CompFor) -> list[str]:
         out.extend(_target_names(comp.target))
         comp = comp.inner_for_in
     return out
+
+
+def _expr_list_method(w: Walker, value: ExprList, name: str, node: cst.Call) -> tuple[Value, ...] | None:
+    """`filters.append(cond)`, `.extend([...])`, `.insert(i, cond)` on a list being built."""
+    args = [a for a in node.args if a.keyword is None and not a.star]
+    if name == "append" and len(args) == 1:
+        w.use(w.ev(args[0].value))
+        return (value.extended([ExprItem(args[0].value, w.source(args[0].value))]),)
+    if name == "insert" and len(args) == 2:
+        w.use(w.ev(args[0].value))
+        w.use(w.ev(args[1].value))
+        return (value.extended([ExprItem(args[1].value, w.source(args[1].value))]),)
+    if name == "extend" and len(args) == 1:
+        added = [v for v in w.ev(args[0].value) if isinstance(v, ExprList)]
+        if len(added) == 1:
+            return (value.extended(added[0].items),)
+        return (replace(value, opaque=True),)
+    if name == "copy" and not args:
+        return (value,)
+    return None
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:

@@ -36,6 +36,12 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
                     f"cannot see the {query.unseen} on {ref.table}: they are built where orgscope cannot follow "
                     f"them, so whether they hold {column} is unknown; build them as a dict literal in this function"
                 )
+            elif query.origin == "sqlalchemy":
+                message = (
+                    f"the filters of this query on {ref.table} come from a value orgscope cannot follow (a "
+                    f"splatted list or `**kwargs` built elsewhere) and no {column} filter is visible; filter by "
+                    f"{column} where the query is built"
+                )
             else:
                 message = (
                     f"partially dynamic query on {ref.table}: an interpolated SQL fragment may hold the scope, but "
