@@ -25,7 +25,8 @@ from orgscope.facts import (
 )
 from orgscope.model import default_pack_path, load_pack
 from orgscope.positions import LineIndex
-from orgscope.sql.ddl import constraint_index_name, normalise_type, schema_events
+from orgscope.postgres import constraint_index_name, normalise_type
+from orgscope.sql.ddl import schema_events
 from orgscope.sql.split import split_statements
 
 MODEL = load_pack(default_pack_path())

@@ -38,8 +38,9 @@ from orgscope.catalog import build_catalog
 from orgscope.context import ExtractContext
 from orgscope.extract import extract_file
 from orgscope.model import default_pack_path, load_pack
-from orgscope.schema import is_usable_org_index, natural_sort_key
-from orgscope.sql.ddl import normalise_type
+from orgscope.rules.org_tables import is_usable_org_index
+from orgscope.schema import natural_sort_key
+from orgscope.postgres import normalise_type
 from orgscope.sql.split import split_statements
 
 import pg
@@ -155,7 +156,7 @@ def orgscope_view(files: list[tuple[str, str]]) -> tuple[dict[str, TableView], l
         tables[name] = TableView(
             columns={c: comparable_type(t) for c, t in state.columns.items()},
             indexes=set(state.indexes),
-            usable_org_index=any(is_usable_org_index(i, state, MODEL) for i in state.indexes.values()),
+            usable_org_index=any(is_usable_org_index(i, state.name, MODEL) for i in state.indexes.values()),
         )
     return tables, problems
 

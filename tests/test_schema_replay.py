@@ -12,15 +12,9 @@ import pytest
 from orgscope.facts import AddColumn, AlembicRevision, CreateIndex, IndexDef, Span
 from orgscope.model import default_pack_path, load_pack
 from orgscope.positions import LineIndex
-from orgscope.schema import (
-    describe,
-    natural_sort_key,
-    order_alembic,
-    render_schema_text,
-    replay,
-    usable_org_index,
-    why_no_org_index,
-)
+from orgscope.report.schema_text import render_schema_text
+from orgscope.rules.org_tables import describe, index_lost_at, usable_org_index, why_no_org_index
+from orgscope.schema import natural_sort_key, order_alembic, replay
 from orgscope.sql.ddl import schema_events
 from orgscope.sql.split import split_statements
 
@@ -37,7 +31,7 @@ def replay_sql(files: dict[str, str], model=MODEL):
         for stmt in split_statements(sql):
             events.extend(schema_events(stmt, positions, model=model)[0])
         migrations.append((path, events))
-    return replay(migrations, model)
+    return replay(migrations)
 
 
 # --- order -------------------------------------------------------------------------
@@ -272,7 +266,7 @@ def test_rename_onto_an_existing_table_changes_nothing():
         ALTER TABLE tools RENAME TO agents;
     """})
     assert set(schema.table("tools").indexes) == {"idx_tools_clerk_org_id"}
-    assert schema.table("agents").indexes == {} and schema.table("agents").usable_index_lost_at is None
+    assert schema.table("agents").indexes == {} and index_lost_at(schema.table("agents"), MODEL) is None
     assert schema.table("tools").renamed_at is None
 
 
@@ -390,7 +384,7 @@ def test_replay_applies_events_from_other_front_ends():
     span = Span(3, 5, 3, 17)
     index = IndexDef(name="ix_agents_org", table="agents", columns=["clerk_org_id"], span=span)
     schema = replay([("versions/1.py", [AddColumn(table="agents", column="clerk_org_id", type="TEXT", span=span),
-                                        CreateIndex(index)])], MODEL)
+                                        CreateIndex(index)])])
     assert schema.known_table("agents").indexes["ix_agents_org"].created_at.path == "versions/1.py"
 
 
@@ -407,7 +401,7 @@ def test_the_drop_that_removed_the_last_usable_index_is_remembered():
     })
     agents = schema.table("agents")
     assert usable_org_index(agents, MODEL) is None
-    assert str(agents.usable_index_lost_at) == "m/3.sql:2"
+    assert str(index_lost_at(agents, MODEL)[0]) == "m/3.sql:2"
     assert why_no_org_index(agents, MODEL) == "idx_b was dropped at m/3.sql:2"
 
 
@@ -420,7 +414,7 @@ def test_an_index_created_again_clears_the_loss():
     })
     agents = schema.table("agents")
     assert usable_org_index(agents, MODEL).name == "idx_a"
-    assert agents.usable_index_lost_at is None
+    assert index_lost_at(agents, MODEL) is None
 
 
 @pytest.mark.parametrize(
@@ -460,7 +454,8 @@ def test_required_index_name_and_a_rename_that_breaks_it():
     agents = schema.table("agents")
     assert usable_org_index(agents, MODEL).name == "agents_org"
     assert usable_org_index(agents, strict) is None
-    assert agents.usable_index_lost_at.span.line == 3
+    assert index_lost_at(agents, strict)[0].span.line == 3
+    assert index_lost_at(agents, MODEL) is None
 
 
 # --- orgscope schema ---------------------------------------------------------------
@@ -522,5 +517,5 @@ def test_render_schema_text_says_where_and_why():
 
 
 def test_render_schema_text_with_no_migrations_lists_every_table_as_unknown():
-    text = render_schema_text(replay([], MODEL), MODEL)
+    text = render_schema_text(replay([]), MODEL)
     assert text.count("unknown (no migration creates it)") == len(MODEL.org_tables)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import replace
-from types import SimpleNamespace
 
 import pytest
 
+from orgscope.catalog import Catalog
 from orgscope.config import Config
 from orgscope.model import default_pack_path, load_pack
 from orgscope.positions import LineIndex
@@ -32,7 +32,7 @@ def schema_findings(files: dict[str, str], model=MODEL, severities=None, config=
         for stmt in split_statements(sql):
             events.extend(schema_events(stmt, positions, model=model)[0])
         migrations.append((path, events))
-    ctx = RuleContext(model=model, catalog=SimpleNamespace(schema=replay(migrations, model)),
+    ctx = RuleContext(model=model, catalog=Catalog(model=model, schema=replay(migrations)),
                       severities=severities or {}, config=config)
     return list(org002.check(ctx)) + list(org004.check(ctx))
 
@@ -340,8 +340,8 @@ def test_org_table_in_another_schema_when_the_pack_lists_it():
     assert "ALTER TABLE archive.agents ADD COLUMN" in findings[0].message
 
 
-def test_no_schema_in_the_catalog_gives_no_findings():
-    ctx = RuleContext(model=MODEL, catalog=SimpleNamespace(schema=None), severities={})
+def test_no_migrations_give_no_findings():
+    ctx = RuleContext(model=MODEL, catalog=Catalog(model=MODEL, schema=replay([])), severities={})
     assert list(org002.check(ctx)) == [] and list(org004.check(ctx)) == []
 
 

@@ -131,8 +131,8 @@ def test_no_sql_migrations_folder_is_a_clear_error(tmp_path, monkeypatch):
     # Only Alembic revisions: the run reports ORG002 but there is no SQL folder to write to.
     import orgscope.engine as engine
     from orgscope.catalog import Catalog
-    from orgscope.findings import Finding
-    from orgscope.findings import RunResult
+    from orgscope.findings import Finding, RunResult
+    from orgscope.schema import replay
 
     write_tree(tmp_path, {"app/q.sql": "SELECT 1;\n"})
     finding = Finding(path="alembic/versions/1_init.py", line=1, column=1, end_line=1, end_column=2,
@@ -140,7 +140,7 @@ def test_no_sql_migrations_folder_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "run", lambda *a, **k: RunResult([finding], 1, 0.0, "x"))
     pack = load_pack(default_pack_path())
     monkeypatch.setattr(engine, "build_project_catalog",
-                        lambda *a, **k: Catalog(model=pack, schema=None, migration_paths=["alembic/versions/1_init.py"]))
+                        lambda *a, **k: Catalog(model=pack, schema=replay([]), migration_paths=["alembic/versions/1_init.py"]))
     result = cli(tmp_path, "fix", "--indexes")
     assert result.exit_code == 2
     assert result.stderr.startswith("orgscope: error: no SQL migrations folder")

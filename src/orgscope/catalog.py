@@ -9,19 +9,23 @@ or a column added in another.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from orgscope.facts import COLUMN, PARAM, WITH_PARENT, FileFacts, ModelDef, Or, Pred, Query, Value
 from orgscope.model import TenancyModel
+from orgscope.schema import Schema, order_alembic, replay
+
+if TYPE_CHECKING:
+    from orgscope.migration_order import MigrationPlan
 
 
 @dataclass
 class Catalog:
     model: TenancyModel
-    schema: object  # orgscope.schema.Schema (None before replay in unit tests)
+    schema: Schema
     models: dict[str, list[ModelDef]] = field(default_factory=dict)
     migration_paths: list[str] = field(default_factory=list)
-    plan: object = None  # orgscope.migration_order.MigrationPlan: tools, order, files not replayed
+    plan: MigrationPlan | None = None  # tools, order, files not replayed
     warnings: list[str] = field(default_factory=list)  # odd migration graphs, duplicate index names
     _org_attributes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
@@ -30,7 +34,7 @@ class Catalog:
         table, else the tenancy model; None when neither knows."""
         if table is None:
             return None
-        replayed = self.schema.has_column(table, schema, column) if self.schema is not None else None
+        replayed = self.schema.has_column(table, schema, column)
         if replayed is not None:
             return replayed
         return self.model.has_column_by_model(table, schema, column)
@@ -108,7 +112,6 @@ def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalo
     for, then Alembic by revision graph) and index the models of every Python
     file."""
     from orgscope.migration_order import plan_migrations
-    from orgscope.schema import order_alembic, replay
 
     sql_events = {}
     tools = {}
@@ -127,8 +130,8 @@ def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalo
     warnings: list[str] = list(plan.notes)
     ordered = [(path, revision.events) for path, revision in order_alembic(alembic, warnings)] if alembic else []
     migrations = sql_migrations + ordered
-    schema = replay(migrations, model)
-    warnings.extend(getattr(schema, "warnings", []))
+    schema = replay(migrations)
+    warnings.extend(schema.warnings)
     return Catalog(model=model, schema=schema, models=models, migration_paths=[p for p, _ in migrations],
                    warnings=warnings, plan=plan)
 

@@ -289,7 +289,7 @@ def show_schema(config_path, rule_pack, paths) -> None:
     """
     from orgscope.engine import build_project_catalog
     from orgscope.migration_order import render_plan_text
-    from orgscope.schema import render_schema_text
+    from orgscope.report.schema_text import render_schema_text
 
     config = _load(config_path, rule_pack)
     catalog = build_project_catalog(list(paths), config)

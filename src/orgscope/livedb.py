@@ -34,6 +34,8 @@ from orgscope import __version__
 from orgscope.errors import OrgscopeError
 from orgscope.findings import SEVERITY_RANK
 from orgscope.model import TenancyModel
+from orgscope.postgres import normalise_type
+from orgscope.rules.org_tables import judge
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DRIFT = "drift"
@@ -51,6 +53,10 @@ class LiveIndex:
     valid: bool
     definition: str
 
+    @property
+    def columns(self) -> tuple[str | None, ...]:
+        return (self.leading_column,)  # the catalog query reads the first key only
+
 
 @dataclass
 class LiveTable:
@@ -62,6 +68,11 @@ class LiveTable:
     @property
     def qualified(self) -> str:
         return f"{self.schema or 'public'}.{self.name}"
+
+    @property
+    def qualified_name(self) -> str:
+        """The name as `orgscope check` writes it: `public` left out."""
+        return self.name if self.schema is None else f"{self.schema}.{self.name}"
 
 
 # Every statement the command sends, in order. Nothing else is ever executed.
@@ -127,55 +138,19 @@ class DbFinding:
 
 
 def schema_findings(tables: dict, model: TenancyModel, severities: dict[str, str]) -> list[DbFinding]:
-    """ORG004 and ORG002 on the live org tables."""
-    from orgscope.sql.ddl import normalise_type
-
-    org = model.org_column
+    """ORG004 and ORG002 on the live org tables, judged and worded as
+    `orgscope check` judges the replayed migrations."""
     found = []
     for key in sorted(tables, key=lambda k: (k[0] or "", k[1])):
         live = tables[key]
-        if org not in live.columns:
-            found.append(DbFinding(live.qualified, "ORG004", severities.get("ORG004", "error"),
-                                   f"{live.qualified} has no {org} column; add `ALTER TABLE {live.qualified} "
-                                   f"ADD COLUMN {org} {model.org_column_type}` and backfill it"))
-            continue
-        if normalise_type(live.columns[org]) != normalise_type(model.org_column_type):
-            found.append(DbFinding(live.qualified, "ORG004", "warning",
-                                   f"{live.qualified}.{org} is {live.columns[org]}, expected "
-                                   f"{model.org_column_type}"))
-        usable = [i for i in live.indexes.values() if _usable(i, live, model)]
-        if not usable:
-            found.append(DbFinding(live.qualified, "ORG002", severities.get("ORG002", "error"),
-                                   f"{live.qualified} has no usable index leading with {org} "
-                                   f"({_why_not(live, model)}); add `CREATE INDEX CONCURRENTLY "
-                                   f"{model.expected_index_name(live.name)} ON {live.qualified} ({org})`"))
+        for verdict in judge(live, model):
+            severity = "warning" if verdict.wrong_type else severities.get(verdict.code, "error")
+            found.append(DbFinding(live.qualified, verdict.code, severity, verdict.message))
     return found
-
-
-def _usable(index: LiveIndex, table: LiveTable, model: TenancyModel) -> bool:
-    if not index.valid or index.partial or index.leading_column != model.org_column:
-        return False
-    return not model.require_index_name or index.name == model.expected_index_name(table.name)
-
-
-def _why_not(table: LiveTable, model: TenancyModel) -> str:
-    org = model.org_column
-    leading = [i for i in table.indexes.values() if i.leading_column == org]
-    invalid = [i.name for i in leading if not i.valid]
-    if invalid:
-        return f"{', '.join(invalid)} is INVALID, left by a failed CREATE INDEX CONCURRENTLY; drop and rebuild it"
-    partial = [i.name for i in leading if i.partial]
-    if partial:
-        return f"only a partial index: {', '.join(partial)}"
-    if leading and model.require_index_name:
-        return f"{', '.join(i.name for i in leading)} is not named {model.expected_index_name(table.name)}"
-    return "no index"
 
 
 def drift_findings(tables: dict, schema, model: TenancyModel) -> list[DbFinding]:
     """Where the live org tables and the replayed migrations disagree."""
-    from orgscope.sql.ddl import normalise_type
-
     found = []
 
     def drift(table: str, message: str) -> None:

@@ -1,5 +1,7 @@
 """The schema replay (SPEC section 5): apply every migration's schema events
-in order and keep what ORG002 / ORG004 and `orgscope schema` need to know.
+in order and keep the state and history that ORG002 / ORG004 and `orgscope
+schema` judge (in rules/org_tables.py). The replay knows PostgreSQL's rules
+(orgscope.postgres) but no parser and no tenancy model.
 
 The replay follows PostgreSQL's rules where they matter to tenancy:
 
@@ -19,8 +21,9 @@ column it knows nothing about.
 
 Besides the current state the replay keeps the history the rules point at:
 where each table was created or renamed, where each column was added, typed
-and dropped, where each index was created and dropped, and which event took
-away an org table's last usable index.
+and dropped, where each index was created and dropped, and the table's
+indexes before and after every event that changed them (`index_history`),
+from which a rule tells which event took away the last index it counts.
 """
 
 from __future__ import annotations
@@ -50,11 +53,9 @@ from orgscope.facts import (
     SchemaEvent,
     Span,
 )
-from orgscope.model import TenancyModel
-from orgscope.sql.ddl import normalise_type, pg_object_name
+from orgscope.postgres import distinct_key_names, index_name_addition, pg_object_name
 
 TableKey = tuple[str | None, str]  # (schema, table); schema None = public
-_MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
 
 
 # --- ordering ----------------------------------------------------------------
@@ -166,6 +167,34 @@ class IndexState:
     def leading_column(self) -> str | None:
         return self.columns[0] if self.columns else None
 
+    # A replayed index is always valid; a live one may not be (`orgscope db`).
+    valid = True
+
+    def snapshot(self) -> "IndexSnapshot":
+        return IndexSnapshot(self.name, self.leading_column, self.partial)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSnapshot:
+    """What an index was at one moment of the replay."""
+
+    name: str
+    leading_column: str | None
+    partial: bool
+    valid = True
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChange:
+    """One event that changed a table's indexes: the table's name and indexes
+    before and after it (before is None when the table did not exist)."""
+
+    where: "Where"
+    before_name: str | None
+    before: tuple[IndexSnapshot, ...]
+    after_name: str
+    after: tuple[IndexSnapshot, ...]
+
 
 @dataclass(slots=True)
 class PolicyState:
@@ -196,9 +225,7 @@ class TableState:
     column_typed_at: dict[str, Where] = field(default_factory=dict)
     column_dropped_at: dict[str, Where] = field(default_factory=dict)  # columns it no longer has
     dropped_indexes: list[IndexState] = field(default_factory=list)
-    # The event that took away the last usable org index, and that index.
-    usable_index_lost_at: Where | None = None
-    lost_index: str | None = None
+    index_history: list[IndexChange] = field(default_factory=list)
     # Row level security: on or off, where it was last switched, and the
     # policies by name.
     rls: bool = False
@@ -223,8 +250,7 @@ def _key(table: str, schema: str | None) -> TableKey:
 class Schema:
     """The replayed schema: current tables and indexes, plus their history."""
 
-    def __init__(self, model: TenancyModel) -> None:
-        self.model = model
+    def __init__(self) -> None:
         self._tables: dict[TableKey, TableState] = {}
         self._index_owner: dict[tuple[str | None, str], TableKey] = {}
         self.dropped_tables: dict[TableKey, Where] = {}
@@ -276,9 +302,12 @@ class Schema:
     # replay
 
     def apply(self, path: str, event: SchemaEvent) -> None:
-        """Apply one event, keeping track of the org indexes it takes away."""
+        """Apply one event, recording the indexes of the table it touches
+        before and after it."""
         before_key, after_key = self._keys_touched(event)
-        before = self._usable_names(before_key)
+        before_state = self._tables.get(before_key) if before_key is not None else None
+        before_name = before_state.name if before_state is not None else None
+        before = _snapshots(before_state)
         _APPLY[type(event)](self, path, event)
         if isinstance(event, RenameTable) and before_key in self._tables:
             after_key = before_key  # the rename did not happen
@@ -287,13 +316,10 @@ class Schema:
         state = self._tables.get(after_key)
         if state is None:
             return
-        after = self._usable_names(after_key)
-        if after:
-            state.usable_index_lost_at = None
-            state.lost_index = None
-        elif before:
-            state.usable_index_lost_at = Where(path, _event_span(event))
-            state.lost_index = sorted(before)[0]
+        after = _snapshots(state)
+        if before or after:  # a change from no index to no index tells nothing
+            state.index_history.append(IndexChange(Where(path, _event_span(event)), before_name, before,
+                                                   state.name, after))
 
     def _keys_touched(self, event: SchemaEvent) -> tuple[TableKey | None, TableKey | None]:
         if isinstance(event, (RowSecurity, CreatePolicy, AlterPolicy, DropPolicy)):
@@ -312,12 +338,6 @@ class Schema:
             return None, None
         key = _key(event.table, event.schema)
         return key, key
-
-    def _usable_names(self, key: TableKey | None) -> set[str]:
-        state = self._tables.get(key) if key is not None else None
-        if state is None or not self.model.is_org_table(state.name, state.schema):
-            return set()
-        return {i.name for i in state.indexes.values() if is_usable_org_index(i, state, self.model)}
 
     def _state_for_change(self, table: str, schema: str | None) -> TableState | None:
         """The table an ALTER changes. A table the migrations never mention
@@ -447,7 +467,7 @@ class Schema:
             unique=index.unique,
             partial=index.partial,
             created_at=Where(path, index.span),
-            uses=set(getattr(index, "uses", None) or ()) | {c for c in index.columns if c is not None},
+            uses=set(index.uses or ()) | {c for c in index.columns if c is not None},
         )
         self._index_owner[(state.schema, name)] = _key(state.name, state.schema)
 
@@ -460,12 +480,12 @@ class Schema:
         `<table>_pkey` for a primary key, `<table>_<keys>_key` for a UNIQUE
         constraint, `<table>_<keys>_idx` otherwise, numbered 1, 2 ... while the
         name is taken."""
-        kind = getattr(index, "kind", None) or ("unique" if constraint else "index")
+        kind = index.kind or ("unique" if constraint else "index")
         if kind == "primary":
             middle, label = "", "pkey"
         else:
-            key_names = getattr(index, "key_names", None) or [c if c is not None else "expr" for c in index.columns]
-            middle, label = _index_name_addition(_distinct_key_names(key_names)), ("key" if kind == "unique" else "idx")
+            key_names = index.key_names or [c if c is not None else "expr" for c in index.columns]
+            middle, label = index_name_addition(distinct_key_names(key_names)), ("key" if kind == "unique" else "idx")
         attempt = 0
         while True:
             name = pg_object_name(state.name, middle, label if attempt == 0 else f"{label}{attempt}")
@@ -598,30 +618,8 @@ _APPLY = {
 }
 
 
-def _distinct_key_names(names: list[str]) -> list[str]:
-    """PostgreSQL's ChooseIndexColumnNames: a repeated key name gets 1, 2 ..."""
-    result: list[str] = []
-    for original in names:
-        current, number = original, 1
-        while current in result:
-            suffix = str(number)
-            current = original[:_MAX_IDENTIFIER - len(suffix)] + suffix
-            number += 1
-        result.append(current)
-    return result
-
-
-def _index_name_addition(names: list[str]) -> str:
-    """PostgreSQL's ChooseIndexNameAddition: the key names joined by `_`,
-    cut once the result reaches the identifier limit."""
-    joined = ""
-    for name in names:
-        if joined:
-            joined += "_"
-        joined += name[:_MAX_IDENTIFIER]
-        if len(joined) > _MAX_IDENTIFIER:
-            break
-    return joined
+def _snapshots(state: TableState | None) -> tuple[IndexSnapshot, ...]:
+    return tuple(i.snapshot() for i in state.indexes.values()) if state is not None else ()
 
 
 def _split_index_name(name: str) -> tuple[str | None, str]:
@@ -633,144 +631,11 @@ def _event_span(event: SchemaEvent) -> Span:
     return event.index.span if isinstance(event, CreateIndex) else event.span
 
 
-def replay(migrations: list[tuple[str, list[SchemaEvent]]], model: TenancyModel) -> Schema:
+def replay(migrations: list[tuple[str, list[SchemaEvent]]]) -> Schema:
     """Apply the events of each migration in the order given (the caller sorts)."""
-    schema = Schema(model)
+    schema = Schema()
     for path, events in migrations:
         for event in events:
             if type(event) in _APPLY:
                 schema.apply(path, event)
     return schema
-
-
-# --- the org index -------------------------------------------------------------------
-
-
-def is_usable_org_index(index: IndexState, table: TableState, model: TenancyModel) -> bool:
-    """Does `index` serve lookups by the org column (SPEC section 5)? It must
-    lead with the column, be neither partial nor on an expression, and carry
-    the conventional name when the pack requires it."""
-    if index.partial or index.leading_column != model.org_column:
-        return False
-    return not model.require_index_name or index.name == model.expected_index_name(table.name)
-
-
-def usable_org_index(table: TableState, model: TenancyModel) -> IndexState | None:
-    usable = [i for i in table.indexes.values() if is_usable_org_index(i, table, model)]
-    return min(usable, key=lambda i: i.name) if usable else None
-
-
-def why_no_org_index(table: TableState, model: TenancyModel) -> str:
-    """Why `table` has no usable org index, in a few words: the change that
-    took the last one away, then what is left that does not count."""
-    org = model.org_column
-    lost = []
-    if table.lost_index is not None and table.usable_index_lost_at is not None:
-        dropped = next((i for i in reversed(table.dropped_indexes) if i.name == table.lost_index), None)
-        if dropped is not None and dropped.dropped_at == table.usable_index_lost_at:
-            lost.append(f"{dropped.name} was dropped at {dropped.dropped_at}")
-        else:
-            lost.append(f"{table.lost_index} stopped counting at {table.usable_index_lost_at}")
-    indexes = sorted(table.indexes.values(), key=lambda i: i.name)
-    leading = [i for i in indexes if i.leading_column == org]
-    left = []  # what remains that involves the org column but does not count
-    misnamed = [i.name for i in leading if not i.partial]
-    if misnamed and model.require_index_name:
-        left.append(f"{', '.join(misnamed)} is not named {model.expected_index_name(table.name)}")
-    partial = [i.name for i in leading if i.partial]
-    if partial:
-        left.append(f"only a partial index: {', '.join(partial)}")
-    later = [i.name for i in indexes if org in i.columns[1:]]
-    if later:
-        left.append(f"{', '.join(later)} has {org} but not as its first column")
-    expression = [i.name for i in indexes if i.leading_column is None]
-    if expression and not left:
-        # The events do not say which columns an expression key uses.
-        left.append(f"only an expression index: {', '.join(expression)}")
-    return "; ".join(lost + left) or "no index"
-
-
-# --- orgscope schema ---------------------------------------------------------------
-
-
-def describe(schema: Schema, model: TenancyModel) -> list[dict]:
-    """One row per org table of the model: what the migrations leave of it."""
-    org = model.org_column
-    rows = []
-    for schema_name, name in sorted(model.org_tables, key=lambda k: (k[0] or "", k[1])):
-        qualified = name if schema_name is None else f"{schema_name}.{name}"
-        row: dict = {"table": qualified, "status": "unknown", "exists": None, "created_at": None,
-                     "dropped_at": None, "org_column": None, "index": None, "index_problem": None}
-        rows.append(row)
-        state = schema.table(name, schema_name)
-        if state is None:
-            dropped = schema.table_dropped_at(name, schema_name)
-            if dropped is not None:
-                row.update(status="dropped", exists=False, dropped_at=str(dropped))
-            partial = schema.known_table(name, schema_name)
-            if partial is not None and org in partial.columns:
-                row["org_column"] = _column_row(partial, model)
-            continue
-        row.update(exists=True, created_at=str(state.created_at))
-        if state.renamed_at is not None:
-            row["renamed_at"] = str(state.renamed_at)
-        if org not in state.columns:
-            row["status"] = "missing-column"
-            dropped_column = state.column_dropped_at.get(org)
-            row["org_column_dropped_at"] = str(dropped_column) if dropped_column else None
-            continue
-        row["org_column"] = _column_row(state, model)
-        index = usable_org_index(state, model)
-        if index is None:
-            row["status"] = "missing-index"
-            row["index_problem"] = why_no_org_index(state, model)
-        else:
-            row["status"] = "ok" if row["org_column"]["type_ok"] else "wrong-type"
-            row["index"] = {"name": index.name, "columns": [c or "<expression>" for c in index.columns],
-                            "unique": index.unique, "created_at": str(index.created_at)}
-    return rows
-
-
-def _column_row(state: TableState, model: TenancyModel) -> dict:
-    org = model.org_column
-    type_ = state.columns.get(org, "")
-    added = state.column_added_at.get(org)
-    return {
-        "name": org,
-        "type": type_ or None,
-        "expected_type": model.org_column_type,
-        "type_ok": not type_ or normalise_type(type_) == normalise_type(model.org_column_type),
-        "added_at": str(added) if added else None,
-    }
-
-
-def render_schema_text(schema: Schema, model: TenancyModel) -> str:
-    """`orgscope schema` as text: one paragraph per org table."""
-    rows = describe(schema, model)
-    org = model.org_column
-    lines = [f"{len(rows)} org tables, scoped by {org} {model.org_column_type}:", ""]
-    width = max((len(r["table"]) for r in rows), default=0)
-    for row in rows:
-        head = row["table"].ljust(width)
-        if row["status"] == "unknown":
-            lines.append(f"{head}  unknown (no migration creates it)")
-        elif row["status"] == "dropped":
-            lines.append(f"{head}  dropped at {row['dropped_at']}")
-        else:
-            renamed = f", renamed at {row['renamed_at']}" if row.get("renamed_at") else ""
-            lines.append(f"{head}  created at {row['created_at']}{renamed}")
-        column = row["org_column"]
-        if row["status"] == "missing-column":
-            dropped = row.get("org_column_dropped_at")
-            lines.append(f"  {org}: missing" + (f" (dropped at {dropped})" if dropped else ""))
-        elif column is not None:
-            type_ = column["type"] or "type unknown"
-            expected = "" if column["type_ok"] else f" (expected {column['expected_type']})"
-            added = f", added at {column['added_at']}" if column["added_at"] else ""
-            lines.append(f"  {org}: {type_}{expected}{added}")
-        if row["index"] is not None:
-            index = row["index"]
-            lines.append(f"  index: {index['name']} ({', '.join(index['columns'])}), created at {index['created_at']}")
-        elif row["index_problem"] is not None:
-            lines.append(f"  index: none usable ({row['index_problem']})")
-    return "\n".join(lines) + "\n"

@@ -33,6 +33,7 @@ from orgscope.facts import (
     SchemaEvent,
     Span,
 )
+from orgscope.postgres import constraint_index_name
 from orgscope.python.names import dotted
 from orgscope.python.supabase import literal_span
 
@@ -286,7 +287,6 @@ class _Reader:
         primary_span = None
         indexes: list[IndexDef] = []
         later: list[SchemaEvent] = []
-        from orgscope.sql.ddl import constraint_index_name
 
         for arg in args[1:]:
             if not isinstance(arg, cst.Call):
@@ -373,7 +373,6 @@ class _Reader:
         name, type_, span = column
         self.events.append(AddColumn(table, name, type_, span, schema))
         if self._flag(args[1], "unique"):
-            from orgscope.sql.ddl import constraint_index_name
 
             index = IndexDef(constraint_index_name(table, [name], False), table, [name], span, unique=True, schema=schema)
             self.events.append(CreateIndex(index))
@@ -463,7 +462,6 @@ class _Reader:
         columns = [self.name(e) for e in elements]
         if not table or not columns or None in columns:
             return
-        from orgscope.sql.ddl import constraint_index_name
 
         name = self.name(args[0]) or constraint_index_name(table, columns, primary)  # type: ignore[arg-type]
         span = self.span(args[0]) if self.name(args[0]) else self.span(args[1])

@@ -22,6 +22,7 @@ from orgscope.rules.scoping import QueryScoping, analyze
 
 if TYPE_CHECKING:
     from orgscope.catalog import Catalog
+    from orgscope.config import Config
 
 
 class Kind(enum.Enum):
@@ -88,7 +89,7 @@ class RuleContext:
     model: TenancyModel
     catalog: "Catalog"
     severities: dict[str, str]  # code -> effective severity
-    config: Any = None
+    config: Config | None = None
     _scoping: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def scoping(self, query: Any) -> QueryScoping:

@@ -12,7 +12,8 @@ The finding points at the DROP INDEX (or other change) that took away the
 last usable index, else at the org column where it was added (ADD COLUMN,
 RENAME COLUMN, or its definition in CREATE TABLE). A table without the org
 column is ORG004's, not this rule's; tables that no migration creates, or
-that a migration drops, are not reported.
+that a migration drops, are not reported. The judgement and its message are
+rules/org_tables.py's, shared with `orgscope db`.
 """
 
 from __future__ import annotations
@@ -21,35 +22,15 @@ from typing import Iterator
 
 from orgscope.findings import Finding
 from orgscope.rules.base import RuleContext
-from orgscope.schema import Schema, usable_org_index, why_no_org_index
+from orgscope.rules.org_tables import MISSING_INDEX, replayed_verdicts
 
-CODE = "ORG002"
+CODE = MISSING_INDEX
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    schema = getattr(ctx.catalog, "schema", None)
-    if not isinstance(schema, Schema):
-        return
-    model = ctx.model
-    org = model.org_column
-    for table in schema.tables():
-        if not model.is_org_table(table.name, table.schema) or org not in table.columns:
-            continue
-        if usable_org_index(table, model) is not None:
-            continue
-        where = table.usable_index_lost_at or table.column_added_at.get(org) or table.created_at
-        if where is None:
-            continue
-        name = table.qualified_name
-        expected = model.expected_index_name(table.name)
-        reason = why_no_org_index(table, model)
-        misnamed = sorted(i.name for i in table.indexes.values() if i.leading_column == org and not i.partial)
-        if model.require_index_name and misnamed:
-            fix = f"rename it: ALTER INDEX {misnamed[0]} RENAME TO {expected}"
-        else:
-            fix = f"add CREATE INDEX CONCURRENTLY {expected} ON {name} ({org})"
-        message = f"{name} has no index leading with {org} ({reason}); {fix}"
+    for verdict in replayed_verdicts(ctx.catalog.schema, ctx.model, CODE):
+        where = verdict.where
         yield ctx.finding(
-            CODE, where.path, where.span, message,
-            table=name, statement_line=where.statement_line, anchor=f"{CODE}:{name}",
+            CODE, where.path, where.span, verdict.message,
+            table=verdict.table, statement_line=where.statement_line, anchor=f"{CODE}:{verdict.table}",
         )

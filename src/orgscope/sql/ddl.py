@@ -60,17 +60,15 @@ from orgscope.facts import (
 )
 from orgscope.model import TenancyModel, default_pack_path, find_names, load_pack
 from orgscope.positions import LineIndex
+from orgscope.postgres import normalise_type
 from orgscope.sql.policies import PolicyReader, RowSecurity, row_security_action
-from orgscope.sql.split import Statement, get_dialect, split_statements
+from orgscope.sql.split import DOLLAR_TAG, Statement, get_dialect, split_statements
 
-# PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes.
-_MAX_IDENTIFIER = 63
 # How deep DO bodies may nest inside each other before we stop looking.
 _MAX_NESTING = 4
 
 _QUOTED = (TokenType.IDENTIFIER, TokenType.STRING)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _PLAIN_LITERAL = re.compile(r"\s*'([^']*)'\s*\Z")
 
 # Words that end a column's type inside a column definition.
@@ -118,70 +116,6 @@ def schema_events(
     """
     reader = _Reader(stmt, text_positions, dialect, model or _bundled_model(), depth=0)
     return reader.read()
-
-
-def normalise_type(written: str) -> str:
-    """A column type as written, upper-cased, with PostgreSQL's synonyms folded.
-
-    `text` -> `TEXT`, `varchar( 64 )` -> `VARCHAR(64)`, `character varying`
-    -> `VARCHAR`, `"text"` / `pg_catalog.text` -> `TEXT`, `int4` -> `INTEGER`,
-    `timestamp with time zone` -> `TIMESTAMPTZ`. Used for both sides when a
-    column type is compared with the pack's `org_column_type`.
-    """
-    text = written.replace('"', "").strip()
-    text = " ".join(text.upper().split())
-    text = re.sub(r"\s*([(,\[])\s*", r"\1", text)
-    text = re.sub(r"\s*([)\]])", r"\1", text)
-    text = re.sub(r"^PG_CATALOG\.", "", text)
-    # PostgreSQL does not enforce array sizes or dimensions: int[3][] is int[].
-    text = re.sub(r"(?:\[\d*\])+$", "[]", text)
-    text = re.sub(r"\s+ARRAY(?:\[\d*\])?$", "[]", text)
-    for pattern, replacement in _TYPE_SYNONYMS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-_TYPE_SYNONYMS = [
-    (re.compile(r"^(?:CHARACTER|CHAR) VARYING\b"), "VARCHAR"),
-    (re.compile(r"^CHARACTER\b"), "CHAR"),
-    (re.compile(r"^TIMESTAMP(\(\d+\))? WITH TIME ZONE\b"), r"TIMESTAMPTZ\1"),
-    (re.compile(r"^TIMESTAMP(\(\d+\))? WITHOUT TIME ZONE\b"), r"TIMESTAMP\1"),
-    (re.compile(r"^TIME(\(\d+\))? WITH TIME ZONE\b"), r"TIMETZ\1"),
-    (re.compile(r"^TIME(\(\d+\))? WITHOUT TIME ZONE\b"), r"TIME\1"),
-    (re.compile(r"^(?:INT|INT4)\b"), "INTEGER"),
-    (re.compile(r"^INT8\b"), "BIGINT"),
-    (re.compile(r"^INT2\b"), "SMALLINT"),
-    (re.compile(r"^BOOL\b"), "BOOLEAN"),
-    (re.compile(r"^FLOAT8\b"), "DOUBLE PRECISION"),
-    (re.compile(r"^FLOAT4\b"), "REAL"),
-    (re.compile(r"^DECIMAL\b"), "NUMERIC"),
-    (re.compile(r"^SERIAL4\b"), "SERIAL"),
-    (re.compile(r"^SERIAL8\b"), "BIGSERIAL"),
-]
-
-
-def constraint_index_name(table: str, columns: list[str], primary: bool) -> str:
-    """PostgreSQL's first choice of name for the index of an unnamed PRIMARY
-    KEY / UNIQUE constraint: `<table>_pkey`, `<table>_<col>_<col>_key`
-    (truncated to 63 characters the way PostgreSQL does it)."""
-    if primary:
-        return pg_object_name(table, "", "pkey")
-    return pg_object_name(table, "_".join(columns), "key")
-
-
-def pg_object_name(name1: str, name2: str, label: str) -> str:
-    """`name1_name2_label` as PostgreSQL's makeObjectName builds it: the
-    longer part is shortened until the whole fits in 63 characters."""
-    overhead = len(label) + 1 + (1 if name2 else 0)
-    available = _MAX_IDENTIFIER - overhead
-    len1, len2 = len(name1), len(name2)
-    while len1 + len2 > available:
-        if len1 > len2:
-            len1 -= 1
-        else:
-            len2 -= 1
-    parts = [name1[:len1]] + ([name2[:len2]] if name2 else []) + [label]
-    return "_".join(parts)
 
 
 @lru_cache(maxsize=1)
@@ -1049,7 +983,7 @@ class _Reader:
         """Apply what parses on its own inside `DO [LANGUAGE x] $tag$ ... $tag$`."""
         if self.depth >= _MAX_NESTING:
             return
-        opening = _DOLLAR_TAG.search(self.text)
+        opening = DOLLAR_TAG.search(self.text)
         if opening is None:
             return  # DO 'string body': rare, and not worth guessing at
         closing = self.text.find(opening.group(0), opening.end())

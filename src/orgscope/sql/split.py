@@ -133,7 +133,7 @@ def _split_on_semicolons(text: str, d: Dialect, parse: bool, offset: int, error:
     return statements
 
 
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 
 
 def _naive_ranges(text: str):
@@ -152,7 +152,7 @@ def _naive_ranges(text: str):
         elif text.startswith("/*", i):
             j = text.find("*/", i + 2)
             i = n if j == -1 else j + 2
-        elif ch == "$" and (tag := _DOLLAR_TAG.match(text, i)):
+        elif ch == "$" and (tag := DOLLAR_TAG.match(text, i)):
             j = text.find(tag.group(0), tag.end())
             i = n if j == -1 else j + len(tag.group(0))
         elif ch == ";":
