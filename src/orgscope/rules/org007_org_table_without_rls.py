@@ -16,14 +16,13 @@ from typing import Iterator
 from orgscope.findings import Finding
 from orgscope.rules.base import RuleContext
 from orgscope.rules.row_security import org_filter_hint, rls_required
-from orgscope.schema import Schema
 
 CODE = "ORG007"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    schema = getattr(ctx.catalog, "schema", None)
-    if not isinstance(schema, Schema) or not rls_required(ctx.model, schema, project_has_supabase(ctx)):
+    schema = ctx.catalog.schema
+    if not rls_required(ctx.model, schema, project_has_supabase(ctx)):
         return
     for table in schema.tables():
         if not ctx.model.is_org_table(table.name, table.schema) or table.rls:
@@ -50,7 +49,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
 
 def project_has_supabase(ctx: RuleContext) -> bool:
     """A supabase/ folder at the project root, or migrations under one."""
-    root = getattr(ctx.config, "root", None)
-    if root is not None and (root / "supabase").is_dir():
+    if ctx.config is not None and (ctx.config.root / "supabase").is_dir():
         return True
-    return any("supabase" in path.split("/") for path in getattr(ctx.catalog, "migration_paths", []))
+    return any("supabase" in path.split("/") for path in ctx.catalog.migration_paths)

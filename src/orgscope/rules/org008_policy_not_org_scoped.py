@@ -18,16 +18,12 @@ from typing import Iterator
 from orgscope.findings import Finding
 from orgscope.rules.base import RuleContext
 from orgscope.rules.row_security import PUBLIC, Judge, Leak, command_verdicts, org_filter_hint
-from orgscope.schema import Schema
 
 CODE = "ORG008"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    schema = getattr(ctx.catalog, "schema", None)
-    if not isinstance(schema, Schema):
-        return
-    for table in schema.known_tables():
+    for table in ctx.catalog.schema.known_tables():
         if not ctx.model.is_org_table(table.name, table.schema) or not table.policies:
             continue
         for policy, commands, leaks in policy_leaks(table, ctx.catalog, ctx.model):

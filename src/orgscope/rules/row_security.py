@@ -187,7 +187,7 @@ def rls_required(model, schema, project_has_supabase: bool) -> bool:
         return False
     if model.rls == "required":
         return True
-    return project_has_supabase or getattr(schema, "rls_used_at", None) is not None
+    return project_has_supabase or schema.rls_used_at is not None
 
 
 def org_filter_hint(model) -> str:
