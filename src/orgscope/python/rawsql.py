@@ -77,6 +77,11 @@ def inline(w: "Walker", expr: cst.BaseExpression) -> tuple[Piece, ...] | None:
     a string literal, or a name bound to a string here or at module level."""
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         return literal_pieces(w, expr)
+    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").rsplit(".", 1)[-1] == "Identifier":
+        # psycopg's sql.Identifier("voices") names a table or column: its text is the SQL.
+        if len(expr.args) == 1 and isinstance(expr.args[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+            return literal_pieces(w, expr.args[0].value)
+        return None
     if isinstance(expr, cst.Name):
         found = w.lookup(expr.value)
         if len(found) == 1 and isinstance(found[0], Tmpl):

@@ -394,13 +394,35 @@ def render(pieces: Sequence[Piece]) -> Rendered:
             if _last_word(prefix) == "IN":
                 text = f"({text})"
         else:
-            dynamic = True
+            dynamic = dynamic or fragment_may_scope(prefix, role)
             text = {PREDICATE: "TRUE", NAME: "dynamic_fragment", ASSIGNMENT: "dynamic_fragment = NULL"}.get(role, " ")
         if prefix and (prefix[-1].isalnum() or prefix[-1] == "_") and text[0].isalnum():
             text = " " + text
         chars.append(text)
         where.extend([piece.position] * len(text))
     return Rendered(MappedText("".join(chars), where), dynamic, params)
+
+
+# Clauses where a fragment cannot hold a predicate (SPEC section 10): the select
+# list, ORDER BY / GROUP BY, LIMIT, RETURNING.
+_NO_PREDICATE_CLAUSES = frozenset({"SELECT", "ORDER", "GROUP", "BY", "LIMIT", "RETURNING"})
+# Keywords a table (or schema) name follows.
+_TABLE_NAME_KEYWORDS = frozenset({"FROM", "JOIN", "UPDATE", "INTO", "TABLE", "ONLY"})
+
+
+def fragment_may_scope(prefix: str, role: str) -> bool:
+    """Could a fragment interpolated after `prefix` hold the org predicate?
+    Not in the select list, ORDER BY, LIMIT or RETURNING, nor as the table
+    name itself: the visible WHERE is then judged as usual."""
+    if role == PREDICATE:
+        return True
+    tokens = [(m.lastgroup, m.group(0).upper()) for m in _TOKEN.finditer(prefix)
+              if m.lastgroup not in ("space", "comment")]
+    if not tokens:
+        return True
+    if role == NAME and tokens[-1][1] in _TABLE_NAME_KEYWORDS:
+        return False
+    return _current_clause(tokens) not in _NO_PREDICATE_CLAUSES
 
 
 def _last_word(prefix: str) -> str:
