@@ -428,6 +428,16 @@ class Suppression:
 
 
 @dataclass(slots=True)
+class LegacyFlow:
+    """A value read from the legacy column that becomes an org id
+    (`org_id = row.get("clerk_org_id") or row.get("client_id")`)."""
+
+    span: Span  # where the legacy value enters
+    target: str  # the org-named variable or keyword it flows into
+    statement_line: int
+
+
+@dataclass(slots=True)
 class FileFacts:
     """Everything a front end learned from one file."""
 
@@ -440,6 +450,7 @@ class FileFacts:
     alembic: AlembicRevision | None = None
     suppressions: list[Suppression] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. skipped binary file
+    legacy_flows: list[LegacyFlow] = field(default_factory=list)
     # The tool whose section markers a migration carries (goose, dbmate,
     # liquibase), for the migration order; None for plain SQL.
     migration_tool: str | None = None

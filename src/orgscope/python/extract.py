@@ -69,6 +69,7 @@ def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
     walker.run_module()
     facts.queries = sorted(walker.queries, key=lambda q: (q.span.line, q.span.column))
     facts.problems = walker.problems
+    facts.legacy_flows = walker.legacy_flows
     return facts
 
 

@@ -23,7 +23,7 @@ from libcst.metadata import CodeRange
 
 from orgscope.python.nodes import children
 from orgscope.facts import Problem, Query, Span
-from orgscope.python import instances, rawsql, sqlalchemy, supabase, wrappers
+from orgscope.python import instances, legacy, rawsql, sqlalchemy, supabase, wrappers
 from orgscope.context import DataLayer
 from orgscope.python.mapped import Pos
 from orgscope.python.names import Names, dotted
@@ -71,6 +71,8 @@ class Walker:
         self.latest: dict[int, Value] = {}
         self.snapshots: dict[int, list[Value]] = {}
         self.absorbed: set[int] = set()
+        self.legacy_flows: list = []  # LegacyFlow facts
+        self.doubles: set[int] = set()  # origins built as test-double configuration: never queries
         # The statement being walked; its span (which takes suppressions on its
         # first line) is only computed when a fact needs it.
         self._statement_node: cst.CSTNode | None = None
@@ -132,6 +134,8 @@ class Walker:
     def finish(self) -> None:
         """Turn every query-like value into facts, each origin once."""
         for origin in self.order:
+            if origin in self.doubles:
+                continue
             states = self.snapshots.get(origin)
             if not states:
                 if origin in self.absorbed or origin not in self.latest:
@@ -313,6 +317,7 @@ class Walker:
         values = self.ev(value)
         for target in targets:
             if isinstance(target, cst.Name):
+                legacy.check(self, target.value, value)
                 self.bind(target.value, values)
             elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 self.use(values)
@@ -322,7 +327,10 @@ class Walker:
                 for name in _target_names(target):
                     self.env.pop(name, None)
                 for child in _target_expressions(target):
-                    self.use(self.ev(child))
+                    if _configures_double(target):
+                        self.ev_double(child)
+                    else:
+                        self.use(self.ev(child))
         if not targets:
             self.use(values)
 
@@ -559,6 +567,16 @@ class Walker:
                 self.use(self.ev(child))
         return ()
 
+    def ev_double(self, node: cst.CSTNode) -> tuple[Value, ...]:
+        """Evaluate an expression that configures a test double (a `patch.object`
+        target, `....execute.return_value = ...`): what it builds is no query."""
+        first = self._next_origin
+        try:
+            self.ev(node)
+        finally:
+            self.doubles.update(range(first + 1, self._next_origin + 1))
+        return ()
+
     def ev_Arg(self, node: cst.Arg) -> tuple[Value, ...]:
         return self.ev(node.value)
 
@@ -657,6 +675,13 @@ class Walker:
         return ()
 
     def ev_Call(self, node: cst.Call) -> tuple[Value, ...]:
+        if _is_patch(node.func):
+            for arg in node.args:
+                self.ev_double(arg.value)
+            return ()
+        for arg in node.args:
+            if arg.keyword is not None:
+                legacy.check(self, arg.keyword.value, arg.value)
         found = wrappers.call(self, node)
         if found is not None:
             return found
@@ -716,6 +741,27 @@ class Walker:
 
     def ev_args(self, node: cst.Call) -> list[tuple[cst.Arg, tuple[Value, ...]]]:
         return [(arg, self.ev(arg.value)) for arg in node.args]
+
+
+_DOUBLE_ATTRIBUTES = frozenset({"return_value", "side_effect"})
+
+
+def _configures_double(target: cst.BaseExpression) -> bool:
+    """`x.table("a").select.return_value = ...`: configuring a Mock."""
+    while isinstance(target, (cst.Attribute, cst.Subscript)):
+        if isinstance(target, cst.Attribute) and target.attr.value in _DOUBLE_ATTRIBUTES:
+            return True
+        target = target.value
+    return False
+
+
+def _is_patch(func: cst.BaseExpression) -> bool:
+    """`patch(...)`, `patch.object(...)`, `mock.patch.object(...)`, `mocker.patch(...)`."""
+    name = dotted(func)
+    if name is None:
+        return False
+    parts = name.split(".")
+    return "patch" in parts[-2:] and parts[-1] in ("patch", "object", "multiple", "dict")
 
 
 def _comp_clauses(comp: cst.CompFor) -> list[cst.BaseExpression]:

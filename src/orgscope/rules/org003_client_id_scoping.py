@@ -45,3 +45,11 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
                     CODE, facts.path, span, message, table=write.table, statement_line=query.span.line,
                     anchor=query.text + f"#{legacy}",
                 )
+    for flow in facts.legacy_flows:
+        message = (
+            f"{flow.target} takes a value read from {legacy}, the legacy per-user tenant: a client id is not an "
+            f"organization id, so what is scoped or written with it belongs to the wrong tenant; use {column} "
+            f"(or look the organization up through the clients mapping)"
+        )
+        yield ctx.finding(CODE, facts.path, flow.span, message, statement_line=flow.statement_line,
+                          anchor=f"legacy:{flow.target}")
