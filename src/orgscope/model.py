@@ -40,12 +40,35 @@ def default_pack_path() -> Path:
 
 
 def split_table_name(name: str) -> tuple[str | None, str]:
-    """`public.agents` -> (None, "agents"); `archive.agents` -> ("archive", "agents")."""
+    """A table name as a Python library passes it (SQLAlchemy's
+    `__tablename__`, supabase's `.table()`): exact, since both quote what
+    is not lower case. `public.agents` -> (None, "agents");
+    `archive.Workflow` -> ("archive", "Workflow")."""
     schema, _, table = name.rpartition(".")
-    schema = schema.lower() or None
-    if schema == "public":
-        schema = None
-    return schema, table.lower()
+    return (None if schema in ("", "public") else schema), table
+
+
+_NAME_PART = re.compile(r'\s*(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))\s*')
+
+
+def sql_name_parts(text: str) -> list[str] | None:
+    """A dotted name as PostgreSQL reads it: `"tenantId"` is exact, `Agents`
+    folds to `agents`, `archive."Workflow"` has two parts. None when the
+    text is not such a name."""
+    parts: list[str] = []
+    position = 0
+    while True:
+        match = _NAME_PART.match(text, position)
+        if match is None:
+            return None
+        quoted, plain = match.groups()
+        parts.append(quoted.replace('""', '"') if quoted is not None else plain.lower())
+        position = match.end()
+        if position == len(text):
+            return parts
+        if text[position] != ".":
+            return None
+        position += 1
 
 
 # --- "does this text mention ...": the one test, used by every stage -----------
@@ -150,6 +173,9 @@ class TenancyModel:
         """The first place the text names an org table (`agents`, `public.agents`;
         not `agents_archive`, nor `archive.agents` unless the pack lists it)."""
         for found in find_names(text, {t for _, t in self.org_tables}):
+            # Found in any case: the org table whose name matches (a quoted
+            # "Workflow" is only that table, but a mention is a mention).
+            found = Mention(found.start, found.end, self._org_table_names.get(found.name, found.name))
             before = text[max(0, found.start - 80):found.start].rstrip()
             schema = None
             if before.endswith("."):
@@ -160,6 +186,10 @@ class TenancyModel:
             if (None if schema == "public" else schema, found.name) in self.org_tables:
                 return found
         return None
+
+    @property
+    def _org_table_names(self) -> dict[str, str]:
+        return {t.lower(): t for _, t in self.org_tables}
 
     def is_mapping_table(self, table: str | None, schema: str | None = None) -> bool:
         return schema is None and table is not None and table == self.mapping_table
@@ -259,8 +289,8 @@ def pack_from_mapping(raw: object, where: str) -> TenancyModel:
         for key in mapping:
             if key not in ("table", "column"):
                 raise ConfigError(where, f"mapping.{key}", "unknown key (known keys: column, table)")
-        mapping_table = _identifier(mapping.get("table"), where, "mapping.table").lower()
-        mapping_column = _identifier(mapping.get("column"), where, "mapping.column").lower()
+        mapping_table = _identifier(mapping.get("table"), where, "mapping.table")
+        mapping_column = _identifier(mapping.get("column"), where, "mapping.column")
     index_name = raw.get("index_name", "idx_{table}_{column}")
     try:
         index_name.format(table="t", column="c")
@@ -274,11 +304,10 @@ def pack_from_mapping(raw: object, where: str) -> TenancyModel:
     request_functions = DEFAULT_REQUEST_FUNCTIONS | _names(raw.get("request_functions", []), where,
                                                            "request_functions", _FUNCTION_NAME)
 
-    org_column = org_column.lower()
-    legacy_column = legacy_column.lower()
-    words = {org_column, legacy_column} | {t for _, t in org_tables}
+    # The prefilter reads lower-cased text: its words are lower-cased too.
+    words = {org_column.lower(), legacy_column.lower()} | {t.lower() for _, t in org_tables}
     if mapping_column:
-        words.add(mapping_column)
+        words.add(mapping_column.lower())
     return TenancyModel(
         name=str(raw.get("name", Path(where).stem)),
         org_column=org_column,
@@ -303,9 +332,12 @@ def _type_word(expected: type) -> str:
 
 
 def _identifier(value: object, where: str, key: str) -> str:
-    if not isinstance(value, str) or not _IDENTIFIER.match(value):
-        raise ConfigError(where, key, f"expected a SQL identifier, got {value!r}")
-    return value
+    """A column or table name as PostgreSQL reads it: quoted exact, else lower-cased."""
+    parts = sql_name_parts(value) if isinstance(value, str) else None
+    if parts is None or len(parts) != 1:
+        raise ConfigError(where, key, f"expected a SQL identifier such as clerk_org_id or '\"tenantId\"', "
+                                      f"got {value!r}")
+    return parts[0]
 
 
 def _names(value: list, where: str, key: str, pattern: re.Pattern) -> frozenset[str]:
@@ -320,8 +352,10 @@ def _tables(value: object, where: str, key: str) -> list[tuple[str | None, str]]
         raise ConfigError(where, key, "expected a list of table names")
     tables = []
     for item in value:
-        parts = item.split(".") if isinstance(item, str) else []
-        if not parts or len(parts) > 2 or not all(_IDENTIFIER.match(p) for p in parts):
-            raise ConfigError(where, key, f"expected a table name such as agents or archive.agents, got {item!r}")
-        tables.append(split_table_name(item))
+        parts = sql_name_parts(item) if isinstance(item, str) else None
+        if not parts or len(parts) > 2:
+            raise ConfigError(where, key, "expected a table name such as agents, archive.agents or "
+                                          f"'\"Workflow\"', got {item!r}")
+        schema = parts[0] if len(parts) == 2 and parts[0] != "public" else None
+        tables.append((schema, parts[-1]))
     return tables

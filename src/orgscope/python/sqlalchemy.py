@@ -159,7 +159,7 @@ def _column_foreign_key(w: "Walker", attribute: str, call: cst.Call) -> tuple[st
         elif isinstance(arg.value, cst.Call) and (dotted(arg.value.func) or "").endswith("ForeignKey"):
             if arg.value.args:
                 referenced = _referenced_table(w, arg.value.args[0].value)
-    return name.lower(), referenced
+    return name, referenced
 
 
 def _referenced_table(w: "Walker", node: cst.BaseExpression) -> str | None:
@@ -188,7 +188,7 @@ def _table_foreign_keys(w: "Walker", value: cst.BaseExpression) -> dict[str, str
         targets = [_referenced_table(w, e.value) for e in positional[1].elements]  # type: ignore[attr-defined]
         for column, target in zip(columns, targets):
             if column and target:
-                found[column.lower()] = target
+                found[column] = target
     return found
 
 
@@ -231,10 +231,10 @@ def _column_names(w: "Walker", node: cst.BaseExpression) -> list[str]:
     """`[org_id]`, `org_id`, `Agent.org_id`, `"Agent.org_id"`, `"[Agent.a, Agent.b]"` -> column names."""
     text = w.constant(node)
     if text is not None:
-        return [part.rsplit(".", 1)[-1].lower() for part in re.findall(r"[\w.]+", text)]
+        return [part.rsplit(".", 1)[-1] for part in re.findall(r"[\w.]+", text)]
     elements = [e.value for e in node.elements] if isinstance(node, (cst.List, cst.Tuple)) else [node]
     names = [dotted(e) for e in elements]
-    return [n.rsplit(".", 1)[-1].lower() for n in names if n]
+    return [n.rsplit(".", 1)[-1] for n in names if n]
 
 
 def _assignment(small: cst.CSTNode) -> tuple[str | None, cst.BaseExpression | None]:
@@ -328,7 +328,7 @@ def column_of(w: "Walker", node: cst.BaseExpression) -> tuple[Entity, PCol, cst.
     entity = entity_of(w, base)
     if entity is None:
         return None
-    return entity, PCol(name.lower(), w.span(node.attr), entity.key), base
+    return entity, PCol(name, w.span(node.attr), entity.key), base
 
 
 def _aliased(w: "Walker", node: cst.Call) -> Entity | None:
@@ -615,7 +615,7 @@ def _filter_by(w: "Walker", stmt: Stmt, args) -> Stmt:
         if arg.keyword is None:
             dynamic = dynamic or arg.star == "**"
             continue
-        column = PCol(arg.keyword.value.lower(), w.span(arg.keyword), target.key)
+        column = PCol(arg.keyword.value, w.span(arg.keyword), target.key)
         preds.append(PredItem(PCompare(column, "eq", value_kind(arg.value))))
         if column.name in w.model.tenancy_columns:
             columns.append(column)

@@ -182,7 +182,7 @@ def _filter(w: "Walker", chain: Chain, column_node: cst.BaseExpression, op: str,
         return replace(chain, dynamic=True)  # the filtered column is not visible
     qualifier, _, name = column.strip().rpartition(".")
     kind = value_kind(rest[-1].value) if rest else PARAM
-    col = PCol(name.lower(), literal_span(w, column_node), None if qualifier else CHAIN, qualifier.lower() or None)
+    col = PCol(name, literal_span(w, column_node), None if qualifier else CHAIN, qualifier or None)
     return replace(chain, preds=chain.preds + (PredItem(PCompare(col, op, kind)),))
 
 
@@ -229,7 +229,7 @@ def _selected(w: "Walker", node: cst.BaseExpression) -> tuple[PCol, ...]:
     for match in re.finditer(r"(?<![\w.(])([A-Za-z_]\w*)(?![\w.(])", text):
         end_line, end_column = where[match.end() - 1]
         span = Span(where[match.start()][0], where[match.start()][1], end_line, end_column + 1)
-        columns.append(PCol(match.group(1).lower(), span, CHAIN))
+        columns.append(PCol(match.group(1), span, CHAIN))
     return tuple(columns)
 
 
