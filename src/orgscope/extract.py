@@ -30,7 +30,7 @@ def extract_file(path: str, text: str, kind: str, ctx: ExtractContext) -> FileFa
 
         facts = extract_python(path, text, ctx)
     else:
-        from orgscope.sql.extract import extract_sql_file
+        from orgscope.sql.frontend import extract_sql_file
 
         facts = extract_sql_file(path, text, kind, ctx)
     facts.suppressions = suppress.scan(text, "python" if kind == "python" else "sql")

@@ -427,6 +427,12 @@ class Suppression:
     reason: str = ""
 
 
+# Migration tools whose files carry section markers (FileFacts.migration_tool).
+GOOSE = "goose"
+DBMATE = "dbmate"
+LIQUIBASE = "liquibase"
+
+
 @dataclass(slots=True)
 class LegacyFlow:
     """A value read from the legacy column that becomes an org id
@@ -451,6 +457,6 @@ class FileFacts:
     suppressions: list[Suppression] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. skipped binary file
     legacy_flows: list[LegacyFlow] = field(default_factory=list)
-    # The tool whose section markers a migration carries (goose, dbmate,
-    # liquibase), for the migration order; None for plain SQL.
+    # The tool whose section markers a migration carries (GOOSE, DBMATE,
+    # LIQUIBASE), for the migration order; None for plain SQL.
     migration_tool: str | None = None

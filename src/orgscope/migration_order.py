@@ -30,8 +30,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from orgscope.facts import DBMATE, GOOSE, LIQUIBASE
 from orgscope.schema import natural_sort_key
-from orgscope.sql.sections import DBMATE, GOOSE, LIQUIBASE
 
 PRISMA = "prisma"
 DIESEL = "diesel"

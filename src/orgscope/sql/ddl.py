@@ -62,13 +62,12 @@ from orgscope.model import TenancyModel, default_pack_path, find_names, load_pac
 from orgscope.positions import LineIndex
 from orgscope.postgres import normalise_type
 from orgscope.sql.policies import PolicyReader, RowSecurity, row_security_action
+from orgscope.sql import tokens as tok
 from orgscope.sql.split import DOLLAR_TAG, Statement, get_dialect, split_statements
 
 # How deep DO bodies may nest inside each other before we stop looking.
 _MAX_NESTING = 4
 
-_QUOTED = (TokenType.IDENTIFIER, TokenType.STRING)
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 _PLAIN_LITERAL = re.compile(r"\s*'([^']*)'\s*\Z")
 
 # Words that end a column's type inside a column definition.
@@ -123,127 +122,6 @@ def _bundled_model() -> TenancyModel:
     return load_pack(default_pack_path())
 
 
-# --- tokens ------------------------------------------------------------------
-
-
-def _is_name(token: Token) -> bool:
-    return token.token_type == TokenType.IDENTIFIER or (
-        token.token_type != TokenType.STRING and bool(_WORD.match(token.text))
-    )
-
-
-def _ident(token: Token) -> str:
-    """A name token as PostgreSQL sees it: quoted kept, unquoted lower-cased."""
-    return token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower()
-
-
-def _schema_of(parts: list[str]) -> str | None:
-    """The schema of a qualified name's parts (`db.schema.table` keeps `schema`)."""
-    if len(parts) < 2:
-        return None
-    schema = parts[-2]
-    return None if schema == "public" else schema
-
-
-def _shifted(token: Token, delta: int) -> Token:
-    return Token(token.token_type, token.text, token.line, token.col, token.start + delta, token.end + delta,
-                 token.comments)
-
-
-class _Cursor:
-    """Keyword matching over tokens; a token such as `PRIMARY KEY` counts as
-    two words, a quoted identifier is never a keyword."""
-
-    def __init__(self, tokens: list[Token]) -> None:
-        self.words: list[tuple[str | None, int]] = []  # (keyword, token index)
-        for i, token in enumerate(tokens):
-            if token.token_type in _QUOTED:
-                self.words.append((None, i))
-            else:
-                for word in token.text.upper().split() or [""]:
-                    self.words.append((word, i))
-        self.tokens = tokens
-        self.pos = 0
-
-    def done(self) -> bool:
-        return self.pos >= len(self.words)
-
-    def token(self, ahead: int = 0) -> Token | None:
-        at = self.pos + ahead
-        return self.tokens[self.words[at][1]] if at < len(self.words) else None
-
-    def word(self, ahead: int = 0) -> str | None:
-        at = self.pos + ahead
-        return self.words[at][0] if at < len(self.words) else None
-
-    def at(self, *words: str) -> bool:
-        return all(self.word(k) == w for k, w in enumerate(words))
-
-    def accept(self, *words: str) -> bool:
-        if self.at(*words):
-            self.pos += len(words)
-            return True
-        return False
-
-    def accept_any(self, *words: str) -> str | None:
-        word = self.word()
-        if word in words:
-            self.pos += 1
-            return word
-        return None
-
-    def name(self) -> tuple[list[str], Token, Token] | None:
-        """A possibly qualified name: its normalised parts and first/last token."""
-        first = self.token()
-        if first is None or not _is_name(first) or self._splits_token():
-            return None
-        parts = [_ident(first)]
-        last = first
-        self.pos += 1
-        while self.word() == "." and self.token(1) is not None and _is_name(self.token(1)):
-            last = self.token(1)
-            parts.append(_ident(last))
-            self.pos += 2
-        return parts, first, last
-
-    def _splits_token(self) -> bool:
-        # The second word of a multi-word token (`KEY` of `PRIMARY KEY`) is no name.
-        return self.pos > 0 and self.words[self.pos - 1][1] == self.words[self.pos][1]
-
-    def index(self) -> int:
-        """The token index of the current word (len(tokens) at the end)."""
-        return self.words[self.pos][1] if self.pos < len(self.words) else len(self.tokens)
-
-
-def _split_top_level(tokens: list[Token], separator: TokenType = TokenType.COMMA) -> list[list[Token]]:
-    """Tokens split at commas (or `separator`) outside parentheses."""
-    groups: list[list[Token]] = [[]]
-    depth = 0
-    for token in tokens:
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
-        elif token.token_type == separator and depth == 0:
-            groups.append([])
-            continue
-        groups[-1].append(token)
-    return [g for g in groups if g]
-
-
-def _closing_paren(tokens: list[Token], open_index: int) -> int | None:
-    depth = 0
-    for i in range(open_index, len(tokens)):
-        kind = tokens[i].token_type
-        if kind == TokenType.L_PAREN:
-            depth += 1
-        elif kind == TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
 # --- the reader ----------------------------------------------------------------
 
 
@@ -279,7 +157,7 @@ class _Reader:
     def _relative_tokens(self, stmt: Statement) -> list[Token]:
         if stmt.tokens is not None:
             shift = stmt.start - stmt.base
-            return [_shifted(t, -shift) for t in stmt.tokens] if shift else list(stmt.tokens)
+            return [tok.shifted(t, -shift) for t in stmt.tokens] if shift else list(stmt.tokens)
         try:
             return list(get_dialect(self.dialect).tokenize(stmt.text))
         except TokenError:
@@ -333,7 +211,7 @@ class _Reader:
     def read(self) -> tuple[list[SchemaEvent], list[Problem]]:
         if not self.tokens:
             return [], []
-        cursor = _Cursor(self.tokens)
+        cursor = tok.Cursor(self.tokens)
         first = cursor.word()
         if first == "DO":
             self._do()
@@ -384,8 +262,8 @@ class _Reader:
         tables = {t for _, t in self.model.org_tables}
         words = tables | {self.model.org_column}
         for token in self.tokens:
-            if token.token_type != TokenType.STRING and _is_name(token) and _ident(token) in words:
-                name = _ident(token)
+            if token.token_type != TokenType.STRING and tok.is_name(token) and tok.ident(token) in words:
+                name = tok.ident(token)
                 return token.start, token.end + 1, name if name in tables else None
         # Inside a DO body (one string token), then inside a longer name such
         # as idx_agents_clerk_org_id.
@@ -538,7 +416,7 @@ class _Reader:
         for token in self.tokens[index:]:
             kind = token.token_type
             if depth == 0 and (kind in (TokenType.COMMA, TokenType.R_PAREN) or (
-                    kind not in _QUOTED and token.text.upper().split()[:1] and token.text.upper().split()[0] in stops)):
+                    kind not in tok.QUOTED and token.text.upper().split()[:1] and token.text.upper().split()[0] in stops)):
                 break
             if kind == TokenType.L_PAREN:
                 depth += 1
@@ -553,7 +431,7 @@ class _Reader:
     def _create_table_from_tokens(self) -> None:
         """CREATE TABLE that sqlglot rejects: read the name from tokens, then
         parse each element of the column list on its own."""
-        cursor = _Cursor(self.tokens)
+        cursor = tok.Cursor(self.tokens)
         while not cursor.done() and not cursor.accept("TABLE"):
             cursor.pos += 1
         if_not_exists = cursor.accept("IF", "NOT", "EXISTS")
@@ -562,7 +440,7 @@ class _Reader:
             self.unread += 1
             return
         parts, first, last = named
-        schema, table = _schema_of(parts), parts[-1]
+        schema, table = tok.schema_of(parts), parts[-1]
         table_span = self.span(first, last)
         open_index = cursor.index()
         if open_index >= len(self.tokens) or self.tokens[open_index].token_type != TokenType.L_PAREN:
@@ -571,25 +449,25 @@ class _Reader:
             else:
                 self.unread += 1
             return
-        close_index = _closing_paren(self.tokens, open_index)
+        close_index = tok.closing_paren(self.tokens, open_index)
         if close_index is None:
             self.unread += 1
             return
         head = self.tokens[:open_index + 1]
         tail = [self.tokens[close_index]]
         event = CreateTable(table=table, span=table_span, columns={}, schema=schema, if_not_exists=if_not_exists)
-        for element in _split_top_level(self.tokens[open_index + 1:close_index]):
+        for element in tok.split_top_level(self.tokens[open_index + 1:close_index]):
             parsed = self.parse(head + element + tail)
             target = parsed.this if isinstance(parsed, exp.Create) else None
             if isinstance(target, exp.Schema) and target.expressions:
                 for node in target.expressions:
                     self._table_element(_Tree(parsed, 0), node, event)
-            elif _Cursor(element).word() in _TABLE_CONSTRAINT_STARTS:
+            elif tok.Cursor(element).word() in _TABLE_CONSTRAINT_STARTS:
                 continue  # a constraint sqlglot could not read: no index we can trust
-            elif _is_name(element[0]):
+            elif tok.is_name(element[0]):
                 # A column whose definition sqlglot cannot parse: keep its name and type.
                 index = self.by_start[element[0].start]
-                name = _ident(element[0])
+                name = tok.ident(element[0])
                 event.columns[name] = normalise_type(self._type_tokens(index + 1))
                 event.column_spans[name] = self.span(element[0])
         event.indexes = _merge_constraint_indexes(event.indexes)
@@ -652,14 +530,14 @@ class _Reader:
         """The keys of the first parenthesised list at or after token `start`."""
         open_index = next((i for i in range(start, len(self.tokens))
                            if self.tokens[i].token_type == TokenType.L_PAREN), None)
-        close_index = _closing_paren(self.tokens, open_index) if open_index is not None else None
+        close_index = tok.closing_paren(self.tokens, open_index) if open_index is not None else None
         if open_index is None or close_index is None:
             return None
-        return _split_top_level(self.tokens[open_index + 1:close_index])
+        return tok.split_top_level(self.tokens[open_index + 1:close_index])
 
     def _index_from_tokens(self) -> IndexDef | None:
         """CREATE INDEX that sqlglot rejects (`ON ONLY t`, `NULLS NOT DISTINCT`)."""
-        cursor = _Cursor(self.tokens)
+        cursor = tok.Cursor(self.tokens)
         cursor.accept("CREATE")
         unique = cursor.accept("UNIQUE")
         if not cursor.accept("INDEX"):
@@ -685,10 +563,10 @@ class _Reader:
         open_index = cursor.index()
         if open_index >= len(self.tokens) or self.tokens[open_index].token_type != TokenType.L_PAREN:
             return None
-        close_index = _closing_paren(self.tokens, open_index)
+        close_index = tok.closing_paren(self.tokens, open_index)
         if close_index is None:
             return None
-        key_groups = _split_top_level(self.tokens[open_index + 1:close_index])
+        key_groups = tok.split_top_level(self.tokens[open_index + 1:close_index])
         columns = [_key_column_tokens(key) for key in key_groups]
         if not columns:
             return None
@@ -701,18 +579,18 @@ class _Reader:
                 depth += 1
             elif token.token_type == TokenType.R_PAREN:
                 depth -= 1
-            elif depth == 0 and token.token_type not in _QUOTED and token.text.upper() in ("WHERE", "INCLUDE"):
+            elif depth == 0 and token.token_type not in tok.QUOTED and token.text.upper() in ("WHERE", "INCLUDE"):
                 # What follows INCLUDE / WHERE names columns the index depends on.
                 partial = partial or token.text.upper() == "WHERE"
                 uses.update(_referenced_names(rest[i + 1:]))
         return IndexDef(
-            name=_ident(name_token) if name_token is not None else None,
+            name=tok.ident(name_token) if name_token is not None else None,
             table=parts[-1],
             columns=columns,
             span=self.span(name_token) if name_token is not None else self.span(first, last),
             unique=unique,
             partial=partial,
-            schema=_schema_of(parts),
+            schema=tok.schema_of(parts),
             if_not_exists=if_not_exists,
             key_names=[_key_name(key) for key in key_groups],
             uses=sorted(uses),
@@ -721,7 +599,7 @@ class _Reader:
     # ALTER TABLE
 
     def _alter_table(self) -> None:
-        cursor = _Cursor(self.tokens)
+        cursor = tok.Cursor(self.tokens)
         cursor.accept("ALTER", "TABLE")
         cursor.accept("IF", "EXISTS")
         cursor.accept("ONLY")
@@ -730,7 +608,7 @@ class _Reader:
             self.unread += 1
             return
         parts, first, last = named
-        schema, table = _schema_of(parts), parts[-1]
+        schema, table = tok.schema_of(parts), parts[-1]
         cursor.accept("*")
         if cursor.at("ALL", "IN"):
             return  # ALTER TABLE ALL IN TABLESPACE: moves storage only
@@ -738,7 +616,7 @@ class _Reader:
         if cursor.at("RENAME"):
             self._rename_in_table(cursor, table, schema)
             return
-        for group in _split_top_level(self.tokens[header_end:]):
+        for group in tok.split_top_level(self.tokens[header_end:]):
             action = row_security_action(group)
             if action is not None:
                 self.events.append(RowSecurity(table=table, action=action, span=self.span(group[0], group[-1]),
@@ -750,7 +628,7 @@ class _Reader:
             return
         # sqlglot gave up on the whole statement: one action at a time.
         header = self.tokens[:header_end]
-        for group in _split_top_level(self.tokens[header_end:]):
+        for group in tok.split_top_level(self.tokens[header_end:]):
             parsed = self.parse(header + group)
             if isinstance(parsed, exp.Alter) and parsed.args.get("actions"):
                 for action in parsed.args["actions"]:
@@ -811,13 +689,13 @@ class _Reader:
             return None
         for i in range(index + 1, min(index + 5, len(self.tokens))):
             token = self.tokens[i]
-            if token.token_type not in _QUOTED and token.text.upper() == "TYPE":
+            if token.token_type not in tok.QUOTED and token.text.upper() == "TYPE":
                 return i
         return None
 
     def _alter_action_from_tokens(self, group: list[Token], table: str, schema: str | None, table_span: Span
                                   ) -> None:
-        cursor = _Cursor(group)
+        cursor = tok.Cursor(group)
         if cursor.accept("ADD"):
             if cursor.at("CONSTRAINT") or cursor.at("PRIMARY") or cursor.at("UNIQUE") or cursor.at("FOREIGN") \
                     or cursor.at("CHECK") or cursor.at("EXCLUDE"):
@@ -831,7 +709,7 @@ class _Reader:
                 return
             token = named[1]
             type_ = normalise_type(self._type_tokens(self.by_start[token.start] + 1))
-            self.events.append(AddColumn(table=table, column=_ident(token), type=type_, span=self.span(token),
+            self.events.append(AddColumn(table=table, column=tok.ident(token), type=type_, span=self.span(token),
                                          schema=schema))
         elif cursor.accept("DROP"):
             constraint = cursor.accept("CONSTRAINT")
@@ -844,9 +722,9 @@ class _Reader:
                 return
             token = named[1]
             if constraint:
-                self.events.append(DropIndex(names=[_qualified(schema, _ident(token))], span=self.span(token)))
+                self.events.append(DropIndex(names=[_qualified(schema, tok.ident(token))], span=self.span(token)))
             else:
-                self.events.append(DropColumn(table=table, column=_ident(token), span=self.span(token),
+                self.events.append(DropColumn(table=table, column=tok.ident(token), span=self.span(token),
                                               schema=schema))
         elif cursor.accept("ALTER"):
             if cursor.at("CONSTRAINT"):
@@ -861,12 +739,12 @@ class _Reader:
             type_token = cursor.token()
             if cursor.accept("TYPE") and type_token is not None:
                 written = self._type_tokens(self.by_start[type_token.start] + 1)
-                self.events.append(AlterColumnType(table=table, column=_ident(token), type=normalise_type(written),
+                self.events.append(AlterColumnType(table=table, column=tok.ident(token), type=normalise_type(written),
                                                    span=self.span(token), schema=schema))
         elif cursor.word() not in _NO_EFFECT_ACTIONS:
             self.unread += 1
 
-    def _add_constraint_from_tokens(self, cursor: _Cursor, table: str, schema: str | None, table_span: Span) -> None:
+    def _add_constraint_from_tokens(self, cursor: tok.Cursor, table: str, schema: str | None, table_span: Span) -> None:
         name_token = None
         if cursor.accept("CONSTRAINT"):
             named = cursor.name()
@@ -881,8 +759,8 @@ class _Reader:
         if cursor.accept("USING", "INDEX"):
             # The existing index becomes the constraint's index, under the constraint's name.
             named = cursor.name()
-            if named is not None and name_token is not None and _ident(named[1]) != _ident(name_token):
-                self.events.append(RenameIndex(old=_qualified(schema, _ident(named[1])), new=_ident(name_token),
+            if named is not None and name_token is not None and tok.ident(named[1]) != tok.ident(name_token):
+                self.events.append(RenameIndex(old=_qualified(schema, tok.ident(named[1])), new=tok.ident(name_token),
                                                span=self.span(name_token)))
             return
         open_index = cursor.index()
@@ -890,22 +768,22 @@ class _Reader:
         if open_index >= len(tokens) or tokens[open_index].token_type != TokenType.L_PAREN:
             self.unread += 1
             return
-        close_index = _closing_paren(tokens, open_index)
+        close_index = tok.closing_paren(tokens, open_index)
         if close_index is None:
             self.unread += 1
             return
-        columns = [_key_column_tokens(key) for key in _split_top_level(tokens[open_index + 1:close_index])]
+        columns = [_key_column_tokens(key) for key in tok.split_top_level(tokens[open_index + 1:close_index])]
         keys = [c for c in columns if c is not None]
         if not columns or len(keys) != len(columns):
             self.unread += 1
             return
         self.events.append(CreateIndex(IndexDef(
-            name=_ident(name_token) if name_token is not None else None, table=table, columns=list(keys),
+            name=tok.ident(name_token) if name_token is not None else None, table=table, columns=list(keys),
             span=self.span(name_token) if name_token is not None else table_span,
             unique=True, schema=schema, kind="primary" if primary else "unique", key_names=list(keys), uses=keys,
         )))
 
-    def _rename_in_table(self, cursor: _Cursor, table: str, schema: str | None) -> None:
+    def _rename_in_table(self, cursor: tok.Cursor, table: str, schema: str | None) -> None:
         """RENAME [COLUMN] a TO b / RENAME TO t / RENAME CONSTRAINT a TO b.
         PostgreSQL allows no other action beside a RENAME."""
         cursor.accept("RENAME")
@@ -915,13 +793,13 @@ class _Reader:
                 self.unread += 1
                 return
             token = named[2]
-            self.events.append(RenameTable(table=table, new=_ident(token), span=self.span(token), schema=schema))
+            self.events.append(RenameTable(table=table, new=tok.ident(token), span=self.span(token), schema=schema))
             return
         if cursor.accept("CONSTRAINT"):
             old, new = cursor.name(), (cursor.accept("TO") and cursor.name())
             if old and new:
                 # A PRIMARY KEY / UNIQUE constraint's index is renamed with it.
-                self.events.append(RenameIndex(old=_qualified(schema, _ident(old[1])), new=_ident(new[1]),
+                self.events.append(RenameIndex(old=_qualified(schema, tok.ident(old[1])), new=tok.ident(new[1]),
                                                span=self.span(new[1])))
             return
         cursor.accept("COLUMN")
@@ -930,13 +808,13 @@ class _Reader:
         if not old or not new:
             self.unread += 1
             return
-        self.events.append(RenameColumn(table=table, old=_ident(old[1]), new=_ident(new[1]),
+        self.events.append(RenameColumn(table=table, old=tok.ident(old[1]), new=tok.ident(new[1]),
                                         span=self.span(new[1]), schema=schema))
 
     # ALTER INDEX
 
     def _alter_index(self) -> None:
-        cursor = _Cursor(self.tokens)
+        cursor = tok.Cursor(self.tokens)
         cursor.accept("ALTER", "INDEX")
         cursor.accept("IF", "EXISTS")
         named = cursor.name()
@@ -950,13 +828,13 @@ class _Reader:
             self.unread += 1
             return
         parts = named[0]
-        self.events.append(RenameIndex(old=_qualified(_schema_of(parts), parts[-1]), new=_ident(new[2]),
+        self.events.append(RenameIndex(old=_qualified(tok.schema_of(parts), parts[-1]), new=tok.ident(new[2]),
                                        span=self.span(new[2])))
 
     # DROP TABLE / DROP INDEX
 
     def _drop(self) -> None:
-        cursor = _Cursor(self.tokens)
+        cursor = tok.Cursor(self.tokens)
         cursor.accept("DROP")
         is_table = cursor.accept("TABLE")
         if not is_table:
@@ -969,7 +847,7 @@ class _Reader:
                 self.unread += 1
                 return
             parts, first, last = named
-            schema = _schema_of(parts)
+            schema = tok.schema_of(parts)
             if is_table:
                 self.events.append(DropTable(table=parts[-1], span=self.span(first, last), schema=schema))
             else:
@@ -1004,7 +882,7 @@ class _Reader:
         """Inside a DO body: find DDL after BEGIN / THEN / ELSE, or in
         `EXECUTE 'literal'`, and read it as a statement of its own."""
         for i, token in enumerate(self.tokens):
-            if token.token_type in _QUOTED:
+            if token.token_type in tok.QUOTED:
                 continue
             word = token.text.upper()
             previous = self.tokens[i - 1].text.upper() if i > 0 else ""
@@ -1023,7 +901,7 @@ class _Reader:
         rest = self.tokens[index:]
         offset = rest[0].start
         text = self.text[offset:]
-        tokens = [_shifted(t, -offset) for t in rest]
+        tokens = [tok.shifted(t, -offset) for t in rest]
         inner = Statement(text=text, start=self.start + offset, expr=None, tokens=tokens, base=self.start + offset)
         sub = _Reader(inner, self.positions, self.dialect, self.model, depth=self.depth)
         inner.expr = sub.parse(sub.tokens)
@@ -1073,16 +951,16 @@ def _key_column_tokens(key: list[Token]) -> str | None:
     if not key:
         return None
     if key[0].token_type == TokenType.L_PAREN:
-        close = _closing_paren(key, 0)
+        close = tok.closing_paren(key, 0)
         inner = key[1:close] if close is not None else []
-        return _ident(inner[0]) if len(inner) == 1 and _is_name(inner[0]) else None
-    if not _is_name(key[0]):
+        return tok.ident(inner[0]) if len(inner) == 1 and tok.is_name(inner[0]) else None
+    if not tok.is_name(key[0]):
         return None
     if len(key) > 1 and key[1].token_type in (TokenType.L_PAREN, TokenType.DOT):
         return None  # a function call or a qualified name
-    if any(t.token_type not in _QUOTED and not _WORD.match(t.text.replace(" ", "_")) for t in key[1:]):
+    if any(t.token_type not in tok.QUOTED and not tok.WORD.match(t.text.replace(" ", "_")) for t in key[1:]):
         return None  # an operator: an expression
-    return _ident(key[0])
+    return tok.ident(key[0])
 
 
 def _merge_constraint_indexes(indexes: list[IndexDef]) -> list[IndexDef]:
@@ -1107,7 +985,7 @@ def _referenced_names(tokens: list[Token]) -> set[str]:
     not function names, not type names after `::`, not collations."""
     names = set()
     for i, token in enumerate(tokens):
-        if not _is_name(token) or (token.token_type != TokenType.IDENTIFIER and token.text.upper() in _SYNTAX_WORDS):
+        if not tok.is_name(token) or (token.token_type != TokenType.IDENTIFIER and token.text.upper() in _SYNTAX_WORDS):
             continue
         following = tokens[i + 1].token_type if i + 1 < len(tokens) else None
         previous = tokens[i - 1] if i > 0 else None
@@ -1115,7 +993,7 @@ def _referenced_names(tokens: list[Token]) -> set[str]:
             continue
         if previous is not None and (previous.token_type == TokenType.DCOLON or previous.text.upper() == "COLLATE"):
             continue
-        names.add(_ident(token))
+        names.add(tok.ident(token))
     return names
 
 
@@ -1123,10 +1001,10 @@ def _key_name(key: list[Token]) -> str:
     """The name PostgreSQL gives an index key when it names an unnamed index:
     the column, the function an expression calls, else `expr`."""
     if len(key) >= 2 and key[0].token_type == TokenType.L_PAREN:
-        close = _closing_paren(key, 0)
+        close = tok.closing_paren(key, 0)
         if close is not None:
             return _expression_name(key[1:close]) or "expr"
-    if key and _is_name(key[0]):
+    if key and tok.is_name(key[0]):
         named = _call_or_name(key)
         if named is not None:
             return named[0]
@@ -1139,16 +1017,16 @@ def _expression_name(tokens: list[Token]) -> str | None:
     those; None for anything else (an operator expression)."""
     if not tokens:
         return None
-    if tokens[0].token_type == TokenType.L_PAREN and _closing_paren(tokens, 0) == len(tokens) - 1:
+    if tokens[0].token_type == TokenType.L_PAREN and tok.closing_paren(tokens, 0) == len(tokens) - 1:
         return _expression_name(tokens[1:-1])
     casts = [i for i, t in enumerate(tokens) if t.token_type == TokenType.DCOLON and _depth_at(tokens, i) == 0]
     if casts:
         operand = _expression_name(tokens[:casts[-1]])
-        type_names = [t for t in tokens[casts[-1] + 1:] if _is_name(t)]
-        return operand or (_ident(type_names[-1]) if type_names else None)
-    if tokens[0].token_type not in _QUOTED and tokens[0].text.upper() == "CASE":
+        type_names = [t for t in tokens[casts[-1] + 1:] if tok.is_name(t)]
+        return operand or (tok.ident(type_names[-1]) if type_names else None)
+    if tokens[0].token_type not in tok.QUOTED and tokens[0].text.upper() == "CASE":
         return "case"
-    if _is_name(tokens[0]):
+    if tok.is_name(tokens[0]):
         named = _call_or_name(tokens)
         if named is not None and named[1] == len(tokens):
             return named[0]
@@ -1158,12 +1036,12 @@ def _expression_name(tokens: list[Token]) -> str | None:
 def _call_or_name(tokens: list[Token]) -> tuple[str, int] | None:
     """A leading `name`, `a.b` or `f(...)`: its name and how many tokens it takes."""
     i = 0
-    name = _ident(tokens[0])
-    while i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT and _is_name(tokens[i + 2]):
+    name = tok.ident(tokens[0])
+    while i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT and tok.is_name(tokens[i + 2]):
         i += 2
-        name = _ident(tokens[i])
+        name = tok.ident(tokens[i])
     if i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN:
-        close = _closing_paren(tokens, i + 1)
+        close = tok.closing_paren(tokens, i + 1)
         return (name, close + 1) if close is not None else None
     return name, i + 1
 

@@ -24,7 +24,6 @@ from orgscope.facts import (
     Block,
     Column,
     Compare,
-    FileFacts,
     Or,
     Pred,
     Problem,
@@ -35,49 +34,11 @@ from orgscope.facts import (
     Write,
 )
 from orgscope.model import TenancyModel
-from orgscope.positions import LineIndex
-from orgscope.sql.sections import forward_text
 from orgscope.sql.split import Statement, split_statements
 
 DML_WORDS = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE", "VALUES"})
 DDL_WORDS = frozenset({"CREATE", "ALTER", "DROP", "DO"})
 _QUERY_NODES = (exp.Select, exp.SetOperation)
-
-
-def extract_sql_file(path: str, text: str, kind: str, ctx) -> FileFacts:
-    """Facts of a .sql file: queries for query files, schema events for migrations."""
-    facts = FileFacts(path=path, kind=kind)
-    if kind == "migration":
-        # Only what the tool applies going forward: a down section is blanked.
-        forward = forward_text(text, path)
-        text, facts.migration_tool = forward.text, forward.tool
-        facts.notes.extend(forward.notes)
-    positions = LineIndex(text)
-    model = ctx.model
-    check_queries = kind != "migration" or ctx.check_migration_queries
-
-    def wanted(body: str) -> bool:
-        word = _first_word(body)
-        if kind == "migration" and word in DDL_WORDS:
-            return True
-        return check_queries and word in DML_WORDS and model.mentions(body)
-
-    for stmt in split_statements(text, ctx.dialect, wanted=wanted):
-        word = stmt.first_word
-        if kind == "migration" and word in DDL_WORDS:
-            from orgscope.sql.ddl import schema_events
-
-            try:
-                events, problems = schema_events(stmt, positions, ctx.dialect, model=model)
-            except Exception as exc:  # one broken statement must not stop the file
-                events, problems = [], _problems_for(stmt, positions, model, f"internal error: {exc}")
-            facts.events.extend(events)
-            facts.problems.extend(problems)
-        elif check_queries and word in DML_WORDS:
-            queries, problems = analyze_statement(stmt, positions, model=model, origin="sql")
-            facts.queries.extend(queries)
-            facts.problems.extend(problems)
-    return facts
 
 
 def extract_queries(
@@ -97,7 +58,7 @@ def extract_queries(
     queries: list[Query] = []
     problems: list[Problem] = []
     for stmt in split_statements(sql_text, dialect):
-        if _first_word(stmt.text) not in DML_WORDS:
+        if first_word(stmt.text) not in DML_WORDS:
             continue
         found, trouble = analyze_statement(
             stmt, positions, model=model, origin=origin, dynamic=dynamic, statement_span=statement_span
@@ -118,7 +79,7 @@ def analyze_statement(
 ) -> tuple[list[Query], list[Problem]]:
     if stmt.expr is None or isinstance(stmt.expr, exp.Command):
         reason = stmt.error or "statement form not understood"
-        return [], _problems_for(stmt, positions, model, f"cannot parse SQL: {reason}", statement_span)
+        return [], problems_for(stmt, positions, model, f"cannot parse SQL: {reason}", statement_span)
     span = statement_span or positions.span(stmt.start, stmt.start + len(stmt.text))
     query = Query(
         kind=_kind(stmt.expr),
@@ -130,18 +91,18 @@ def analyze_statement(
     try:
         _Builder(query, positions, stmt.base, model).statement(stmt.expr)
     except RecursionError:
-        return [], _problems_for(stmt, positions, model, "statement too deeply nested to analyse", statement_span)
+        return [], problems_for(stmt, positions, model, "statement too deeply nested to analyse", statement_span)
     return [query], []
 
 
-def _first_word(text: str) -> str:
+def first_word(text: str) -> str:
     from orgscope.sql.split import strip_sql_comments
 
     match = re.match(r"\(*\s*([A-Za-z]+)", strip_sql_comments(text))
     return match.group(1).upper() if match else ""
 
 
-def _problems_for(stmt: Statement, positions, model: TenancyModel, message: str,
+def problems_for(stmt: Statement, positions, model: TenancyModel, message: str,
                   statement_span: Span | None = None) -> list[Problem]:
     """ORG900 material, only when the statement names an org table."""
     mention = model.org_table_mention(stmt.text)

@@ -28,6 +28,7 @@ from orgscope.facts import (
     Span,
 )
 from orgscope.model import TenancyModel
+from orgscope.sql import tokens as tok
 from orgscope.sql.split import get_dialect
 
 _COMMANDS = {"ALL": "all", "SELECT": "select", "INSERT": "insert", "UPDATE": "update", "DELETE": "delete"}
@@ -90,15 +91,14 @@ def policy_expression(text: str, table: str, schema: str | None, span: Span, mod
 
 def _top_level_disjuncts(text: str, dialect: str) -> list[str]:
     """The OR branches of `text` as written (outer parentheses removed)."""
-    from orgscope.sql.ddl import _closing_paren, _split_top_level
 
     try:
         tokens = list(get_dialect(dialect).tokenize(text))
     except Exception:
         return []
-    while tokens and tokens[0].token_type == TokenType.L_PAREN and _closing_paren(tokens, 0) == len(tokens) - 1:
+    while tokens and tokens[0].token_type == TokenType.L_PAREN and tok.closing_paren(tokens, 0) == len(tokens) - 1:
         tokens = tokens[1:-1]
-    return [" ".join(text[p[0].start:p[-1].end + 1].split()) for p in _split_top_level(tokens, TokenType.OR)]
+    return [" ".join(text[p[0].start:p[-1].end + 1].split()) for p in tok.split_top_level(tokens, TokenType.OR)]
 
 
 class PolicyReader:
@@ -113,27 +113,24 @@ class PolicyReader:
     # --- helpers -------------------------------------------------------------
 
     def _cursor(self):
-        from orgscope.sql.ddl import _Cursor
 
-        return _Cursor(self.tokens)
+        return tok.Cursor(self.tokens)
 
     def _table(self, cursor) -> tuple[str, str | None] | None:
-        from orgscope.sql.ddl import _schema_of
 
         named = cursor.name()
         if named is None:
             return None
         parts = named[0]
-        return parts[-1], _schema_of(parts)
+        return parts[-1], tok.schema_of(parts)
 
     def _expression(self, cursor, table: str, schema: str | None, span: Span) -> PolicyExpr | None:
         """The parenthesised expression at the cursor, moving past it."""
-        from orgscope.sql.ddl import _closing_paren
 
         open_index = cursor.index()
         if open_index >= len(self.tokens) or self.tokens[open_index].token_type != TokenType.L_PAREN:
             return None
-        close_index = _closing_paren(self.tokens, open_index)
+        close_index = tok.closing_paren(self.tokens, open_index)
         if close_index is None or close_index == open_index + 1:
             return None
         text = self.reader.text[self.tokens[open_index + 1].start:self.tokens[close_index - 1].end + 1]
@@ -146,12 +143,11 @@ class PolicyReader:
         return expression
 
     def _roles(self, cursor) -> list[str]:
-        from orgscope.sql.ddl import _ident
 
         roles = []
         while not cursor.done():
             token = cursor.token()
-            roles.append(_ident(token) if token.token_type == TokenType.IDENTIFIER else token.text.lower())
+            roles.append(tok.ident(token) if token.token_type == TokenType.IDENTIFIER else token.text.lower())
             cursor.pos += 1
             if not cursor.accept(","):
                 break
@@ -159,7 +155,6 @@ class PolicyReader:
 
     def _name_and_table(self, cursor):
         """`name ON [schema.]table`: the name, its token, the table and schema."""
-        from orgscope.sql.ddl import _ident
 
         token = cursor.token()
         if token is None or token.token_type == TokenType.STRING:
@@ -170,7 +165,7 @@ class PolicyReader:
         table = self._table(cursor)
         if table is None:
             return None
-        return _ident(token), token, table[0], table[1]
+        return tok.ident(token), token, table[0], table[1]
 
     # --- statements --------------------------------------------------------------
 
@@ -223,7 +218,6 @@ class PolicyReader:
         return head
 
     def alter_policy(self) -> list[SchemaEvent]:
-        from orgscope.sql.ddl import _ident
 
         cursor = self._cursor()
         head = self._head(cursor, "ALTER", "POLICY")
@@ -236,7 +230,7 @@ class PolicyReader:
                 self.reader.unread += 1
                 return []
             return [AlterPolicy(name=name, table=table, schema=schema, span=self.reader.span(new),
-                                new_name=_ident(new))]
+                                new_name=tok.ident(new))]
         event = AlterPolicy(name=name, table=table, schema=schema, span=self.reader.span(token))
         self._clauses(cursor, event, table, schema)
         return [event]

@@ -22,11 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from orgscope.facts import DBMATE, GOOSE, LIQUIBASE
 from orgscope.sql.split import strip_sql_comments
-
-GOOSE = "goose"
-DBMATE = "dbmate"
-LIQUIBASE = "liquibase"
 
 _GOOSE = re.compile(r"^\s*--\s*\+goose\s+(?P<what>\w+)", re.IGNORECASE)
 _DBMATE = re.compile(r"^\s*--\s*migrate:(?P<what>up|down)\b", re.IGNORECASE)
