@@ -23,7 +23,7 @@ from libcst.metadata import CodeRange
 
 from orgscope.python.nodes import children
 from orgscope.facts import Problem, Query, Span
-from orgscope.python import instances, legacy, rawsql, sqlalchemy, supabase, wrappers
+from orgscope.python import instances, legacy, postgrest_http, rawsql, sqlalchemy, supabase, wrappers
 from orgscope.context import DataLayer
 from orgscope.python.mapped import Pos
 from orgscope.python.names import Names, dotted
@@ -685,6 +685,9 @@ class Walker:
         found = wrappers.call(self, node)
         if found is not None:
             return found
+        found = postgrest_http.call(self, node)
+        if found is not None:
+            return found
         cls = instances.constructed(self, node)
         if cls is not None:
             for arg in node.args:
@@ -761,7 +764,9 @@ def _is_patch(func: cst.BaseExpression) -> bool:
     if name is None:
         return False
     parts = name.split(".")
-    return "patch" in parts[-2:] and parts[-1] in ("patch", "object", "multiple", "dict")
+    if parts[-1] == "patch":  # not `requests.patch` / `client.patch`: HTTP PATCH
+        return len(parts) == 1 or parts[-2] in ("mock", "mocker")
+    return len(parts) > 1 and parts[-2] == "patch" and parts[-1] in ("object", "multiple", "dict")
 
 
 def _comp_clauses(comp: cst.CompFor) -> list[cst.BaseExpression]:
