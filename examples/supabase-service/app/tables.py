@@ -1,0 +1,4 @@
+"""Table names shared by the routes."""
+
+CALLS_TABLE = "calls"
+CAMPAIGNS_TABLE = "campaigns"
