@@ -43,7 +43,7 @@ from orgscope.python.values import (
 if TYPE_CHECKING:
     from orgscope.python.walker import Walker
 
-_CONSTRUCTORS = frozenset({"select", "update", "delete", "insert", "aliased"})
+_CONSTRUCTORS = frozenset({"select", "update", "delete", "insert", "aliased", "exists"})
 _LOGICAL = frozenset({"and_", "or_", "not_", "any_"})
 _EXECUTE = frozenset(
     {"all", "first", "one", "one_or_none", "scalar", "scalars", "count", "get", "unique", "fetchall", "fetchone"}
@@ -447,6 +447,14 @@ def _constructor(w: "Walker", node: cst.Call, function: str):
         return (entity,) if entity is not None else None
     if function in ("and_", "or_", "not_", "any_"):
         return None
+    if function == "exists":
+        # exists(select(...)) is that select as a subquery; exists(Tag.id) and
+        # exists() build one, like select()
+        inner = [v for arg in node.args for v in w.ev(arg.value) if isinstance(v, Stmt)]
+        if inner:
+            return tuple(inner)
+        found = [e for arg in node.args for e in _entities_in(w, arg.value)]
+        return (_select(w, node, found),)
     if function == "select":
         found = [e for arg in node.args for e in _entities_in(w, arg.value)]
         if not found and "." not in (dotted(node.func) or "") and not is_sqlalchemy(w.names.qualified(node.func)):
@@ -473,8 +481,9 @@ def _select(w: "Walker", node: cst.Call, found) -> Stmt:
             columns.append(column)
     for arg in node.args:
         # arguments that name no entity may still hold values worth a look
+        # (a scalar subquery in the select list is correlated with the rest)
         if not list(_entities_in(w, arg.value)):
-            w.use(w.ev(arg.value))
+            w.use(correlated(w.ev(arg.value), refs))
     return Stmt(w.new_origin(), "select", w.span(node), w.statement, refs=tuple(refs), columns=tuple(columns))
 
 
@@ -545,6 +554,11 @@ def method(w: "Walker", value, name: str, node: cst.Call):
         return (replace(stmt, refs=tuple(refs)),)
     if name == "values":
         return (_values(w, stmt, args),)
+    if name in ("correlate", "correlate_except"):
+        keys = tuple(e.key for a in args if (e := entity_of(w, a.value)) is not None)
+        if name == "correlate":
+            return (replace(stmt, outer=stmt.outer + keys),)
+        return (replace(stmt, outer_except=keys),)
     if name in ("on_conflict_do_update", "on_conflict_do_nothing"):
         for arg in args:
             w.use(w.ev(arg.value))
@@ -714,8 +728,25 @@ def _conditions(w: "Walker", node: cst.BaseExpression, refs: list[RefItem], colu
     if column is not None:  # a bare boolean column
         _ensure_ref(w, refs, column[0], column[2])
         return []
-    w.use(w.ev(node))
+    w.use(correlated(w.ev(node), refs))  # `.where(has_tag)`, `.where(exists(...))`
     return []
+
+
+def correlated(values: Iterable, refs: list[RefItem]) -> tuple:
+    """Statements used inside a query whose references `refs` are: as
+    SQLAlchemy auto-correlates, an entity of the enclosing query named in the
+    subquery is the enclosing row, not a new read."""
+    outer = {r.key for r in refs}
+    if not outer:
+        return tuple(values)
+    out = []
+    for value in values:
+        if isinstance(value, Stmt) and value.op == "select":
+            shared = tuple(r.key for r in value.refs if r.key in outer and r.key not in value.outer)
+            if shared and len(shared) < len(value.refs):
+                value = replace(value, outer=value.outer + shared)
+        out.append(value)
+    return tuple(out)
 
 
 def _is_with_parent(w: "Walker", func: cst.BaseExpression) -> bool:
@@ -773,7 +804,7 @@ def _comparison(w: "Walker", node: cst.Comparison, refs: list[RefItem], columns:
         if other.name in w.model.tenancy_columns:
             columns.append(other)
         return [PCompare(column, op, COLUMN, other)]
-    kind = _value(w, right)
+    kind = _value(w, right, refs)
     if op == "eq" and isinstance(right, cst.Call) and _sa_function(w, right.func) == "any_":
         op = "any"
     return [PCompare(column, op, kind)]
@@ -801,7 +832,7 @@ def _column_method(w: "Walker", node: cst.Call, refs: list[RefItem], columns: li
         _ensure_ref(w, refs, other[0], other[2])
         op = "not_distinct" if name in ("is_not_distinct_from", "isnot_distinct_from") else "other"
         return [PCompare(column, op, COLUMN, other[1])]
-    kind = _value(w, argument)
+    kind = _value(w, argument, refs)
     if name == "in_":
         return [PCompare(column, "in_subquery" if kind == SUBQUERY else "in", kind)]
     if name in ("is_not_distinct_from",):
@@ -809,12 +840,12 @@ def _column_method(w: "Walker", node: cst.Call, refs: list[RefItem], columns: li
     return [PCompare(column, "other", kind)]
 
 
-def _value(w: "Walker", node: cst.BaseExpression) -> str:
+def _value(w: "Walker", node: cst.BaseExpression, refs: list[RefItem] | None = None) -> str:
     """The kind of a Python value compared with a column."""
     kind = value_kind(node)
     if kind == LITERAL:
         return LITERAL
-    values = w.ev(node)
+    values = correlated(w.ev(node), refs or [])
     w.use(values)
     if any(isinstance(v, Stmt) for v in values):
         return SUBQUERY
@@ -847,6 +878,7 @@ def emit(w: "Walker", stmt: Stmt) -> None:
             )
         w.queries.append(query)
         return
+    stmt = _without_outer_rows(stmt)
     ids = {ref.key: i for i, ref in enumerate(stmt.refs)}
 
     def ref_of(entity: str | None) -> int | None:
@@ -882,6 +914,34 @@ def emit(w: "Walker", stmt: Stmt) -> None:
     block.columns += [Column(k.name, None, k.span, ref=0) for k in stmt.sets if k.name in tenancy]
     query.blocks.append(block)
     w.queries.append(query)
+
+
+def _without_outer_rows(stmt: Stmt) -> Stmt:
+    """The subquery without the enclosing query's rows: their columns in its
+    predicates are values from the outer row (`Tag.query_id == Query.id`)."""
+    outer = set(stmt.outer)
+    if stmt.outer_except is not None:
+        outer |= {r.key for r in stmt.refs if r.key not in stmt.outer_except}
+    kept = tuple(r for r in stmt.refs if r.key not in outer)
+    if not outer or not kept or len(kept) == len(stmt.refs):
+        return stmt
+
+    def value_of(pred):
+        if isinstance(pred, POr):
+            branches = tuple(tuple(p for p in map(value_of, branch) if p is not None) for branch in pred.branches)
+            return POr(branches)
+        if pred.column.entity in outer:
+            if pred.value_column is None or pred.value_column.entity in outer:
+                return None  # about the outer row alone
+            pred = PCompare(pred.value_column, pred.op if pred.op in ("eq", "not_distinct") else "other", COLUMN,
+                            pred.column)
+        if pred.value_column is not None and pred.value_column.entity in outer:
+            return replace(pred, value=PARAM, value_column=None)
+        return pred
+
+    preds = tuple(replace(p, pred=v) for p in stmt.preds if (v := value_of(p.pred)) is not None)
+    columns = tuple(c for c in stmt.columns if c.entity not in outer)
+    return replace(stmt, refs=kept, preds=preds, columns=columns)
 
 
 def _text(stmt: Stmt) -> str:

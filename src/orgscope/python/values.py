@@ -262,10 +262,16 @@ class Stmt:
     write: DictVal | None = None  # insert values; None = not visible
     scoped_by: str | None = None
     dynamic: bool = False
+    # Entities that are the enclosing query's rows, not new references: the
+    # correlation of a subquery (auto-correlated, `.correlate(X)`), and
+    # `.correlate_except(Y)` (every entity but these).
+    outer: tuple[str, ...] = ()
+    outer_except: tuple[str, ...] | None = None
 
     def join(self, other: "Stmt") -> "Stmt":
         return replace(
             self,
+            outer=tuple(k for k in self.outer if k in other.outer),
             refs=merge(self.refs, other.refs, lambda r: r.key),
             preds=merge(self.preds, other.preds, lambda p: p.key),
             sets=merge(self.sets, other.sets, lambda k: k.key),
