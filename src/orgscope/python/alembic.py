@@ -35,7 +35,7 @@ from orgscope.facts import (
 )
 from orgscope.postgres import constraint_index_name
 from orgscope.python.names import dotted
-from orgscope.python.supabase import literal_span
+from orgscope.python.values import literal_span
 
 if TYPE_CHECKING:
     from orgscope.python.walker import Walker

@@ -1,8 +1,9 @@
 """The Python front end: one .py file -> FileFacts (SPEC sections 4 and 5).
 
 libcst parses the file once and computes positions once; the walker then
-finds raw SQL strings, supabase-py chains, SQLAlchemy queries, the project's
-own data-access calls and, for an Alembic revision, its schema events. The
+walks it with the recognisers of `RECOGNISERS` (the project's own
+data-access calls, raw SQL strings, SQLAlchemy queries, supabase-py chains)
+and, for an Alembic revision, reads its schema events. The
 code is read, never imported or run. Nothing here raises: what cannot be
 analysed becomes a Problem (ORG900) when it mentions the tenancy model, or a
 note otherwise.
@@ -19,11 +20,22 @@ from orgscope.facts import FileFacts, Problem, Span
 from orgscope.python import alembic
 from orgscope.python.names import Names
 from orgscope.python.nodes import compute_positions
-from orgscope.python.sqlalchemy import collect_models
+from orgscope.python.postgrest_http import PostgrestHttp
+from orgscope.python.rawsql import RawSql
+from orgscope.python.recogniser import Recogniser
+from orgscope.python.sqlalchemy import SqlAlchemy, collect_models
+from orgscope.python.supabase import Supabase
 from orgscope.python.walker import Walker
+from orgscope.python.wrappers import Wrappers
 
 if TYPE_CHECKING:
     from orgscope.context import ExtractContext
+
+# The ways of writing queries, in the order the walker asks them: the
+# project's data-access layer first (a wrapper may take SQL text or a table
+# name), then raw SQL strings, PostgREST over HTTP, SQLAlchemy and supabase.
+RECOGNISERS: tuple[Recogniser, ...] = (Wrappers(), RawSql(), PostgrestHttp(), SqlAlchemy(), Supabase())
+
 
 def extract_python(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
     """Facts of one Python file; never raises."""
@@ -61,7 +73,7 @@ def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
     info = alembic.revision_info(module)
     kind = "alembic" if info is not None else "python"
     emit_queries = info is None or bool(getattr(ctx, "check_migration_queries", False))
-    walker = Walker(module, positions, names, ctx, emit_queries=emit_queries)
+    walker = Walker(module, positions, names, ctx, RECOGNISERS, emit_queries=emit_queries)
     facts = FileFacts(path=path, kind=kind)
     facts.models = collect_models(walker)
     if info is not None:

@@ -48,7 +48,7 @@ def _operands(value: cst.BaseExpression) -> list[cst.BaseExpression]:
 
 def _legacy_token(w: "Walker", node: cst.BaseExpression):
     """The span of the legacy column's name when `node` reads it."""
-    from orgscope.python.supabase import literal_span
+    from orgscope.python.values import literal_span
 
     legacy = w.model.legacy_column
     if isinstance(node, cst.Name) and node.value.lower() == legacy:

@@ -18,12 +18,12 @@ import libcst as cst
 
 from orgscope.facts import PARAM, Span
 from orgscope.python.names import string_value
-from orgscope.python.supabase import CHAIN, payloads_of
+from orgscope.python.recogniser import Recogniser
 from orgscope.python.template import Chunk
-from orgscope.python.values import Chain, DictVal, PCol, PCompare, PredItem, Tmpl
+from orgscope.python.values import CHAIN, Chain, DictVal, PCol, PCompare, PredItem, Tmpl, payloads_of
 
 if TYPE_CHECKING:
-    from orgscope.python.walker import Walker
+    from orgscope.python.recogniser import Walk
 
 _OPERATIONS = {"get": "select", "patch": "update", "delete": "delete", "post": "insert", "put": "upsert"}
 _REST = re.compile(r"/rest/v1/([A-Za-z_][A-Za-z0-9_]*)")
@@ -32,7 +32,7 @@ _SCOPING = {"eq": "eq", "in": "in"}
 _HOLE = "\x00"
 
 
-def call(w: "Walker", node: cst.Call):
+def call(w: "Walk", node: cst.Call):
     """A PostgREST request, as a chain; None for any other call."""
     func = node.func
     if not isinstance(func, cst.Attribute) or func.attr.value not in _OPERATIONS:
@@ -79,7 +79,7 @@ def call(w: "Walker", node: cst.Call):
     return ()
 
 
-def _names_rest(w: "Walker", node: cst.BaseExpression) -> bool:
+def _names_rest(w: "Walk", node: cst.BaseExpression) -> bool:
     if "/rest/v1/" in w.source(node):
         return True
     if isinstance(node, cst.Name):
@@ -89,7 +89,7 @@ def _names_rest(w: "Walker", node: cst.BaseExpression) -> bool:
     return False
 
 
-def _url_pieces(w: "Walker", node: cst.BaseExpression) -> tuple[str, list] | None:
+def _url_pieces(w: "Walk", node: cst.BaseExpression) -> tuple[str, list] | None:
     """The URL's text (holes as NUL) and the file position of each character."""
     values = w.ev(node)
     templates = [v for v in values if isinstance(v, Tmpl)]
@@ -124,7 +124,7 @@ def _query_filters(text: str, positions: list, after: int):
         yield PredItem(PCompare(PCol(column, Span(line, col, end_line, end_col + 1), CHAIN), op, PARAM))
 
 
-def _params_filters(w: "Walker", node: cst.Dict):
+def _params_filters(w: "Walk", node: cst.Dict):
     """`params={"clerk_org_id": f"eq.{org}"}`."""
     from orgscope.python.supabase import literal_span
 
@@ -142,3 +142,11 @@ def _params_filters(w: "Walker", node: cst.Dict):
         operator = (prefix or "").split(".", 1)[0]
         yield PredItem(PCompare(PCol(column.lower(), literal_span(w, element.key), CHAIN),
                                 _SCOPING.get(operator, "other"), PARAM))
+
+
+class PostgrestHttp(Recogniser):
+    """PostgREST requests over HTTP (`httpx`, `requests`, `aiohttp` on
+    `/rest/v1/<table>`), as supabase chains (emitted by `Supabase`)."""
+
+    def call(self, w, node):
+        return call(w, node)

@@ -24,10 +24,11 @@ from orgscope.python.template import (
     looks_like_sql,
     render,
 )
+from orgscope.python.recogniser import Recogniser
 from orgscope.python.values import Tmpl
 
 if TYPE_CHECKING:
-    from orgscope.python.walker import Walker
+    from orgscope.python.recogniser import Walk
 
 _STRING_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 # Calls that hand their string argument on unchanged, as far as SQL goes.
@@ -35,11 +36,11 @@ _PASSTHROUGH = frozenset({"dedent", "cleandoc", "text", "literal_column", "SQL",
 _PASSTHROUGH_METHODS = frozenset({"strip", "lstrip", "rstrip"})
 
 
-def literal(w: "Walker", node: cst.BaseExpression) -> Tmpl:
+def literal(w: "Walk", node: cst.BaseExpression) -> Tmpl:
     return Tmpl(w.new_origin(), literal_pieces(w, node), w.statement)
 
 
-def literal_pieces(w: "Walker", node: cst.BaseExpression) -> tuple[Piece, ...]:
+def literal_pieces(w: "Walk", node: cst.BaseExpression) -> tuple[Piece, ...]:
     """The decoded text of a string literal expression, with positions."""
     if isinstance(node, cst.ConcatenatedString):
         return literal_pieces(w, node.left) + literal_pieces(w, node.right)
@@ -72,7 +73,7 @@ def literal_pieces(w: "Walker", node: cst.BaseExpression) -> tuple[Piece, ...]:
     return ()
 
 
-def inline(w: "Walker", expr: cst.BaseExpression) -> tuple[Piece, ...] | None:
+def inline(w: "Walk", expr: cst.BaseExpression) -> tuple[Piece, ...] | None:
     """The pieces of an interpolated value known without running the code:
     a string literal, or a name bound to a string here or at module level."""
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
@@ -115,7 +116,7 @@ def add_operands(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     return operands
 
 
-def _stringish(w: "Walker", node: cst.BaseExpression) -> bool:
+def _stringish(w: "Walk", node: cst.BaseExpression) -> bool:
     if isinstance(node, _STRING_NODES):
         return True
     if isinstance(node, cst.Name):
@@ -130,7 +131,7 @@ def _stringish(w: "Walker", node: cst.BaseExpression) -> bool:
     return False
 
 
-def operand_pieces(w: "Walker", node: cst.BaseExpression) -> tuple[Piece, ...]:
+def operand_pieces(w: "Walk", node: cst.BaseExpression) -> tuple[Piece, ...]:
     """What one operand of a string concatenation contributes."""
     if isinstance(node, _STRING_NODES):
         return literal_pieces(w, node)
@@ -145,7 +146,7 @@ def operand_pieces(w: "Walker", node: cst.BaseExpression) -> tuple[Piece, ...]:
     return (Hole(w.start(node), key=(id(node), "hole")),)
 
 
-def binary(w: "Walker", node: cst.BinaryOperation) -> Tmpl | None:
+def binary(w: "Walk", node: cst.BinaryOperation) -> Tmpl | None:
     """`"..." + x` and `"... %s" % args`; None when the operation is not on strings."""
     if isinstance(node.operator, cst.Add):
         operands = add_operands(node)
@@ -192,7 +193,7 @@ def _percent_arguments(right: cst.BaseExpression) -> dict[str, cst.BaseExpressio
     return {"0": right}
 
 
-def _use_rest(w: "Walker", right: cst.BaseExpression, elements: dict, used: set[int]) -> None:
+def _use_rest(w: "Walk", right: cst.BaseExpression, elements: dict, used: set[int]) -> None:
     """Evaluate (once) the arguments that were not inlined into the text."""
     if isinstance(right, (cst.Tuple, cst.Dict)):
         for element in right.elements:
@@ -203,7 +204,7 @@ def _use_rest(w: "Walker", right: cst.BaseExpression, elements: dict, used: set[
         w.use(w.ev(right))
 
 
-def method(w: "Walker", template: Tmpl, name: str, node: cst.Call) -> tuple | None:
+def method(w: "Walk", template: Tmpl, name: str, node: cst.Call) -> tuple | None:
     if name == "format":
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
         named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
@@ -228,7 +229,7 @@ def method(w: "Walker", template: Tmpl, name: str, node: cst.Call) -> tuple | No
     return None
 
 
-def passthrough(w: "Walker", node: cst.Call) -> tuple | None:
+def passthrough(w: "Walk", node: cst.Call) -> tuple | None:
     """`text("SELECT ...")`, `dedent(\"\"\"...\"\"\")`: the argument is the SQL."""
     name = dotted(node.func)
     if name is None or len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
@@ -240,7 +241,7 @@ def passthrough(w: "Walker", node: cst.Call) -> tuple | None:
     return values
 
 
-def emit(w: "Walker", template: Tmpl) -> None:
+def emit(w: "Walk", template: Tmpl) -> None:
     """Query facts for a string that is SQL; nothing for any other string."""
     from orgscope.sql.extract import extract_queries
 
@@ -281,3 +282,65 @@ def emit(w: "Walker", template: Tmpl) -> None:
                             block.where.append(Compare(column, "eq", Value(PARAM), conditional=True))
     w.queries.extend(queries)
     w.problems.extend(problems)
+
+
+def _assign(w: "Walk", name: str, value: cst.BaseExpression) -> bool:
+    """`sql = sql + "..."`: the same statement, grown."""
+    operands = add_operands(value)
+    current = w.env.get(name, ())
+    if (
+        len(operands) > 1
+        and isinstance(operands[0], cst.Name)
+        and operands[0].value == name
+        and current
+        and all(isinstance(v, Tmpl) for v in current)
+    ):
+        _append_to(w, name, current, operands[1:])
+        return True
+    return False
+
+
+def _augment(w: "Walk", node: cst.AugAssign) -> bool:
+    """`sql += "..."` on a local holding SQL text."""
+    if not (isinstance(node.operator, cst.AddAssign) and isinstance(node.target, cst.Name)):
+        return False
+    current = w.env.get(node.target.value, ())
+    if current and all(isinstance(v, Tmpl) for v in current):
+        _append_to(w, node.target.value, current, [node.value])
+        return True
+    return False
+
+
+def _append_to(w: "Walk", name: str, current: tuple, additions) -> None:
+    pieces = tuple(p for addition in additions for p in operand_pieces(w, addition))
+    grown = tuple(Tmpl(v.origin, v.pieces + pieces, v.statement) for v in current if isinstance(v, Tmpl))
+    w.bind(name, grown)
+
+
+class RawSql(Recogniser):
+    """SQL written as Python strings: literals, f-strings, `+`, `%` and
+    `.format`, `text(...)` / `sql.SQL(...)`; emitted as SQL queries."""
+
+    receives = (Tmpl,)
+    emits = (Tmpl,)
+
+    def string(self, w, node):
+        return literal(w, node)
+
+    def binary(self, w, node):
+        return binary(w, node)
+
+    def call(self, w, node):
+        return passthrough(w, node)
+
+    def method(self, w, value, method_name, node):
+        return method(w, value, method_name, node)
+
+    def assign(self, w, name, value):
+        return _assign(w, name, value)
+
+    def augment(self, w, node):
+        return _augment(w, node)
+
+    def emit(self, w, value):
+        emit(w, value)

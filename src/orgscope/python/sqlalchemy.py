@@ -24,7 +24,7 @@ from orgscope.facts import (
 )
 from orgscope.model import split_table_name
 from orgscope.python.names import dotted, is_sqlalchemy, string_value
-from orgscope.python.supabase import payload_columns, value_kind
+from orgscope.python.recogniser import Recogniser
 from orgscope.python.values import (
     DictVal,
     Entity,
@@ -36,12 +36,14 @@ from orgscope.python.values import (
     PredItem,
     RefItem,
     Stmt,
+    payload_columns,
     pred_columns,
     to_fact,
+    value_kind,
 )
 
 if TYPE_CHECKING:
-    from orgscope.python.walker import Walker
+    from orgscope.python.recogniser import Walk
 
 _CONSTRUCTORS = frozenset({"select", "update", "delete", "insert", "aliased", "exists"})
 _LOGICAL = frozenset({"and_", "or_", "not_", "any_"})
@@ -60,7 +62,7 @@ _OTHER_COLUMN_OPS = frozenset(
 # --- the model catalog -------------------------------------------------------------------
 
 
-def collect_models(w: "Walker") -> list[ModelDef]:
+def collect_models(w: "Walk") -> list[ModelDef]:
     """Model classes and Table objects defined anywhere in the module."""
     found: list[ModelDef] = []
     stack: list[cst.CSTNode] = [w.module]
@@ -86,7 +88,7 @@ def collect_models(w: "Walker") -> list[ModelDef]:
     return found
 
 
-def _model_class(w: "Walker", node: cst.ClassDef) -> ModelDef | None:
+def _model_class(w: "Walk", node: cst.ClassDef) -> ModelDef | None:
     table = schema = None
     foreign_keys: dict[str, str] = {}
     relationships: list[Relationship] = []
@@ -146,7 +148,7 @@ def _is_docstring_line(statement: cst.CSTNode) -> bool:
             and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
-def _column_foreign_key(w: "Walker", attribute: str, call: cst.Call) -> tuple[str, str | None]:
+def _column_foreign_key(w: "Walk", attribute: str, call: cst.Call) -> tuple[str, str | None]:
     """`org_id = Column(Integer, ForeignKey("orgs.id"))` -> ("org_id", "orgs")."""
     name = attribute
     referenced = None
@@ -162,7 +164,7 @@ def _column_foreign_key(w: "Walker", attribute: str, call: cst.Call) -> tuple[st
     return name, referenced
 
 
-def _referenced_table(w: "Walker", node: cst.BaseExpression) -> str | None:
+def _referenced_table(w: "Walk", node: cst.BaseExpression) -> str | None:
     """"orgs.id" -> "orgs", "events.events.id" -> "events.events", Org.id -> "@Org"."""
     text = w.constant(node)
     if text is not None:
@@ -174,7 +176,7 @@ def _referenced_table(w: "Walker", node: cst.BaseExpression) -> str | None:
     return None
 
 
-def _table_foreign_keys(w: "Walker", value: cst.BaseExpression) -> dict[str, str]:
+def _table_foreign_keys(w: "Walk", value: cst.BaseExpression) -> dict[str, str]:
     """`ForeignKeyConstraint(["org_id"], ["orgs.id"])` in `__table_args__`."""
     found: dict[str, str] = {}
     elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
@@ -192,7 +194,7 @@ def _table_foreign_keys(w: "Walker", value: cst.BaseExpression) -> dict[str, str
     return found
 
 
-def _relationship(w: "Walker", attribute: str, call: cst.Call, annotation) -> Relationship | None:
+def _relationship(w: "Walk", attribute: str, call: cst.Call, annotation) -> Relationship | None:
     """`relationship("Org", backref="agents", foreign_keys=[org_id])`, or the
     target from `Mapped["Org"]`."""
     positional = [a.value for a in call.args if a.keyword is None]
@@ -219,7 +221,7 @@ def _relationship(w: "Walker", attribute: str, call: cst.Call, annotation) -> Re
     return Relationship(attribute, target, keys, backref)
 
 
-def _class_name(w: "Walker", node: cst.BaseExpression) -> str | None:
+def _class_name(w: "Walk", node: cst.BaseExpression) -> str | None:
     text = w.constant(node)
     if text is not None:
         return text.rsplit(".", 1)[-1].strip() or None
@@ -227,7 +229,7 @@ def _class_name(w: "Walker", node: cst.BaseExpression) -> str | None:
     return name.rsplit(".", 1)[-1] if name else None
 
 
-def _column_names(w: "Walker", node: cst.BaseExpression) -> list[str]:
+def _column_names(w: "Walk", node: cst.BaseExpression) -> list[str]:
     """`[org_id]`, `org_id`, `Agent.org_id`, `"Agent.org_id"`, `"[Agent.a, Agent.b]"` -> column names."""
     text = w.constant(node)
     if text is not None:
@@ -245,7 +247,7 @@ def _assignment(small: cst.CSTNode) -> tuple[str | None, cst.BaseExpression | No
     return None, None
 
 
-def _schema_argument(w: "Walker", value: cst.BaseExpression) -> str | None:
+def _schema_argument(w: "Walk", value: cst.BaseExpression) -> str | None:
     """`{"schema": "archive"}`, alone or last in a `__table_args__` tuple."""
     if isinstance(value, cst.Tuple) and value.elements:
         value = value.elements[-1].value
@@ -258,7 +260,7 @@ def _schema_argument(w: "Walker", value: cst.BaseExpression) -> str | None:
     return None
 
 
-def _table_call(w: "Walker", value: cst.BaseExpression) -> tuple[str | None, str] | None:
+def _table_call(w: "Walk", value: cst.BaseExpression) -> tuple[str | None, str] | None:
     """`Table("agents", metadata, ..., schema=...)` -> (schema, table)."""
     if not isinstance(value, cst.Call) or not value.args:
         return None
@@ -283,7 +285,7 @@ def _table_call(w: "Walker", value: cst.BaseExpression) -> tuple[str | None, str
 # --- entities ------------------------------------------------------------------------
 
 
-def entity_of(w: "Walker", node: cst.BaseExpression) -> Entity | None:
+def entity_of(w: "Walk", node: cst.BaseExpression) -> Entity | None:
     """The model class or Table object an expression names, if it names one."""
     if isinstance(node, cst.Name):
         for value in w.env.get(node.value, ()):
@@ -315,7 +317,7 @@ def entity_of(w: "Walker", node: cst.BaseExpression) -> Entity | None:
     return None
 
 
-def column_of(w: "Walker", node: cst.BaseExpression) -> tuple[Entity, PCol, cst.BaseExpression] | None:
+def column_of(w: "Walk", node: cst.BaseExpression) -> tuple[Entity, PCol, cst.BaseExpression] | None:
     """`Agent.clerk_org_id`, `agents_table.c.clerk_org_id` -> (entity, column, entity node)."""
     if not isinstance(node, cst.Attribute):
         return None
@@ -331,7 +333,7 @@ def column_of(w: "Walker", node: cst.BaseExpression) -> tuple[Entity, PCol, cst.
     return entity, PCol(name, w.span(node.attr), entity.key), base
 
 
-def _aliased(w: "Walker", node: cst.Call) -> Entity | None:
+def _aliased(w: "Walk", node: cst.Call) -> Entity | None:
     if not node.args:
         return None
     target = entity_of(w, node.args[0].value)
@@ -345,7 +347,7 @@ def _aliased(w: "Walker", node: cst.Call) -> Entity | None:
     return Entity(f"alias:{line}:{column}", target.model, target.table, target.schema, alias=alias)
 
 
-def _sa_function(w: "Walker", func: cst.BaseExpression, node: cst.Call | None = None) -> str | None:
+def _sa_function(w: "Walk", func: cst.BaseExpression, node: cst.Call | None = None) -> str | None:
     """`select` for `select`, `sa.select`, `sqlalchemy.future.select` ..."""
     name = dotted(func)
     if name is None:
@@ -367,7 +369,7 @@ def _sa_function(w: "Walker", func: cst.BaseExpression, node: cst.Call | None = 
     return None
 
 
-def _is_flask_db(w: "Walker", name: str) -> bool:
+def _is_flask_db(w: "Walk", name: str) -> bool:
     """`db`, by Flask-SQLAlchemy's convention (imported or defined), or a
     name bound to `SQLAlchemy(...)` in this module."""
     if name in w.env and w.env is not w.module_env:
@@ -375,7 +377,7 @@ def _is_flask_db(w: "Walker", name: str) -> bool:
     return name == "db" or name in w.flask_dbs
 
 
-def _entities_in(w: "Walker", node: cst.CSTNode) -> Iterable[tuple[Entity, cst.BaseExpression, PCol | None]]:
+def _entities_in(w: "Walk", node: cst.CSTNode) -> Iterable[tuple[Entity, cst.BaseExpression, PCol | None]]:
     """Entities a select list names: `Agent`, `Agent.id`, `func.count(Agent.id)`."""
     if isinstance(node, cst.BaseExpression):
         column = column_of(w, node)
@@ -392,7 +394,7 @@ def _entities_in(w: "Walker", node: cst.CSTNode) -> Iterable[tuple[Entity, cst.B
         yield from _entities_in(w, child)
 
 
-def attribute(w: "Walker", node: cst.Attribute):
+def attribute(w: "Walk", node: cst.Attribute):
     """`Agent.query` (Flask-SQLAlchemy) starts a query; `models.Agent` is a model."""
     if node.attr.value == "query":
         entity = entity_of(w, node.value)
@@ -408,7 +410,7 @@ def attribute(w: "Walker", node: cst.Attribute):
 # --- constructors -------------------------------------------------------------------------
 
 
-def name_call(w: "Walker", node: cst.Call):
+def name_call(w: "Walk", node: cst.Call):
     """`select(...)`, `update(Agent)`, `aliased(Agent)`, `Agent(...)`."""
     function = _sa_function(w, node.func, node)
     if function is not None:
@@ -419,7 +421,7 @@ def name_call(w: "Walker", node: cst.Call):
     return None
 
 
-def attribute_call(w: "Walker", node: cst.Call, method: str):
+def attribute_call(w: "Walk", node: cst.Call, method: str):
     """Calls on something that is not a value being built: `sa.select(...)`,
     `session.get(Agent, pk)`, `session.query(Agent)`, `models.Agent(...)`."""
     function = _sa_function(w, node.func, node)
@@ -441,7 +443,7 @@ def attribute_call(w: "Walker", node: cst.Call, method: str):
     return None
 
 
-def _constructor(w: "Walker", node: cst.Call, function: str):
+def _constructor(w: "Walk", node: cst.Call, function: str):
     if function == "aliased":
         entity = _aliased(w, node)
         return (entity,) if entity is not None else None
@@ -471,7 +473,7 @@ def _constructor(w: "Walker", node: cst.Call, function: str):
     return (Stmt(w.new_origin(), function, w.span(node), w.statement, refs=(ref,)),)
 
 
-def _select(w: "Walker", node: cst.Call, found) -> Stmt:
+def _select(w: "Walk", node: cst.Call, found) -> Stmt:
     refs: list[RefItem] = []
     columns: list[PCol] = []
     for entity, where, column in found:
@@ -487,7 +489,7 @@ def _select(w: "Walker", node: cst.Call, found) -> Stmt:
     return Stmt(w.new_origin(), "select", w.span(node), w.statement, refs=tuple(refs), columns=tuple(columns))
 
 
-def _session_get(w: "Walker", node: cst.Call, entity: Entity):
+def _session_get(w: "Walk", node: cst.Call, entity: Entity):
     w.use(w.ev(node.func.value))  # type: ignore[attr-defined]
     for arg in node.args[1:]:
         w.use(w.ev(arg.value))
@@ -497,7 +499,7 @@ def _session_get(w: "Walker", node: cst.Call, entity: Entity):
     return ()
 
 
-def _create(w: "Walker", node: cst.Call, entity: Entity):
+def _create(w: "Walk", node: cst.Call, entity: Entity):
     """`Agent(name=..., clerk_org_id=...)`: an ORM create with visible columns."""
     if any(a.keyword is None and not a.star for a in node.args) or not node.args:
         return None  # positional arguments: not a declarative model constructor
@@ -521,7 +523,7 @@ def _create(w: "Walker", node: cst.Call, entity: Entity):
 # --- statements being built ---------------------------------------------------------------------
 
 
-def method(w: "Walker", value, name: str, node: cst.Call):
+def method(w: "Walk", value, name: str, node: cst.Call):
     if isinstance(value, Entity):
         if name in ("select", "update", "delete", "insert") and value.model:
             ref = RefItem(value, w.span(node.func.value))  # type: ignore[attr-defined]
@@ -581,12 +583,12 @@ def method(w: "Walker", value, name: str, node: cst.Call):
     return (stmt,)
 
 
-def _ensure_ref(w: "Walker", refs: list[RefItem], entity: Entity, where: cst.BaseExpression) -> None:
+def _ensure_ref(w: "Walk", refs: list[RefItem], entity: Entity, where: cst.BaseExpression) -> None:
     if all(r.key != entity.key for r in refs):
         refs.append(RefItem(entity, w.span(where)))
 
 
-def _where(w: "Walker", stmt: Stmt, conditions: list[cst.Arg]) -> Stmt:
+def _where(w: "Walk", stmt: Stmt, conditions: list[cst.Arg]) -> Stmt:
     refs = list(stmt.refs)
     columns: list[PCol] = list(stmt.columns)
     items: list[PredItem] = []
@@ -600,7 +602,7 @@ def _where(w: "Walker", stmt: Stmt, conditions: list[cst.Arg]) -> Stmt:
     return replace(stmt, refs=tuple(refs), preds=stmt.preds + tuple(items), columns=tuple(columns), dynamic=dynamic)
 
 
-def _splatted(w: "Walker", arg: cst.Arg) -> list[tuple[cst.BaseExpression | None, bool]]:
+def _splatted(w: "Walk", arg: cst.Arg) -> list[tuple[cst.BaseExpression | None, bool]]:
     """The conditions an argument stands for: itself, or the elements of a
     list splatted into the call (`.where(*filters)`), each with whether only
     some paths added it; (None, False) for a list orgscope cannot see."""
@@ -615,7 +617,7 @@ def _splatted(w: "Walker", arg: cst.Arg) -> list[tuple[cst.BaseExpression | None
     return found
 
 
-def _filter_by(w: "Walker", stmt: Stmt, args) -> Stmt:
+def _filter_by(w: "Walk", stmt: Stmt, args) -> Stmt:
     if not stmt.refs:
         for arg in args:
             w.use(w.ev(arg.value))
@@ -636,7 +638,7 @@ def _filter_by(w: "Walker", stmt: Stmt, args) -> Stmt:
     return replace(stmt, preds=stmt.preds + tuple(preds), columns=tuple(columns), dynamic=dynamic)
 
 
-def _join(w: "Walker", stmt: Stmt, name: str, args) -> Stmt:
+def _join(w: "Walk", stmt: Stmt, name: str, args) -> Stmt:
     positional = [a.value for a in args if a.keyword is None]
     if name.endswith("_from") and positional:
         left = entity_of(w, positional[0])
@@ -667,7 +669,7 @@ def _join(w: "Walker", stmt: Stmt, name: str, args) -> Stmt:
     return replace(stmt, refs=tuple(refs), columns=tuple(columns))
 
 
-def _values(w: "Walker", stmt: Stmt, args) -> Stmt:
+def _values(w: "Walk", stmt: Stmt, args) -> Stmt:
     keys: list[KeyItem] = []
     opaque = False
     for arg in args:
@@ -693,7 +695,7 @@ def _values(w: "Walker", stmt: Stmt, args) -> Stmt:
     return replace(stmt, sets=stmt.sets + tuple(keys))
 
 
-def _conditions(w: "Walker", node: cst.BaseExpression, refs: list[RefItem], columns: list[PCol]) -> list:
+def _conditions(w: "Walk", node: cst.BaseExpression, refs: list[RefItem], columns: list[PCol]) -> list:
     """The AND-ed predicates of one SQLAlchemy condition expression."""
     if isinstance(node, cst.Call):
         function = _sa_function(w, node.func)
@@ -749,14 +751,14 @@ def correlated(values: Iterable, refs: list[RefItem]) -> tuple:
     return tuple(out)
 
 
-def _is_with_parent(w: "Walker", func: cst.BaseExpression) -> bool:
+def _is_with_parent(w: "Walk", func: cst.BaseExpression) -> bool:
     name = dotted(func) or ""
     if name.rsplit(".", 1)[-1] != "with_parent":
         return False
     return is_sqlalchemy(w.names.qualified(func)) or ("." not in name and name not in w.names.defined)
 
 
-def _with_parent(w: "Walker", node: cst.Call, refs: list[RefItem]) -> list:
+def _with_parent(w: "Walk", node: cst.Call, refs: list[RefItem]) -> list:
     """`with_parent(org)` / `with_parent(org, Org.agents)`: the query's rows
     whose parent (through a relationship) is that row. Whether the
     relationship goes through the org column only the model catalog knows,
@@ -774,7 +776,7 @@ def _with_parent(w: "Walker", node: cst.Call, refs: list[RefItem]) -> list:
     return [PCompare(PCol(name, span, refs[0].key), "eq", PARAM)]
 
 
-def _mention_columns(w: "Walker", node: cst.CSTNode, refs: list[RefItem], columns: list[PCol]) -> None:
+def _mention_columns(w: "Walk", node: cst.CSTNode, refs: list[RefItem], columns: list[PCol]) -> None:
     """A negated condition never scopes, but its columns still count for ORG006."""
     for entity, where, column in _entities_in(w, node):
         _ensure_ref(w, refs, entity, where)
@@ -782,7 +784,7 @@ def _mention_columns(w: "Walker", node: cst.CSTNode, refs: list[RefItem], column
             columns.append(column)
 
 
-def _comparison(w: "Walker", node: cst.Comparison, refs: list[RefItem], columns: list[PCol]) -> list:
+def _comparison(w: "Walk", node: cst.Comparison, refs: list[RefItem], columns: list[PCol]) -> list:
     target = node.comparisons[0]
     left, right = node.left, target.comparator
     found_left, found_right = column_of(w, left), column_of(w, right)
@@ -810,7 +812,7 @@ def _comparison(w: "Walker", node: cst.Comparison, refs: list[RefItem], columns:
     return [PCompare(column, op, kind)]
 
 
-def _column_method(w: "Walker", node: cst.Call, refs: list[RefItem], columns: list[PCol]) -> list:
+def _column_method(w: "Walk", node: cst.Call, refs: list[RefItem], columns: list[PCol]) -> list:
     """`Agent.clerk_org_id.in_(orgs)`, `.is_not_distinct_from(v)`, `.is_not(None)` ..."""
     func: cst.Attribute = node.func  # type: ignore[assignment]
     found = column_of(w, func.value)
@@ -840,7 +842,7 @@ def _column_method(w: "Walker", node: cst.Call, refs: list[RefItem], columns: li
     return [PCompare(column, "other", kind)]
 
 
-def _value(w: "Walker", node: cst.BaseExpression, refs: list[RefItem] | None = None) -> str:
+def _value(w: "Walk", node: cst.BaseExpression, refs: list[RefItem] | None = None) -> str:
     """The kind of a Python value compared with a column."""
     kind = value_kind(node)
     if kind == LITERAL:
@@ -859,7 +861,7 @@ def _value(w: "Walker", node: cst.BaseExpression, refs: list[RefItem] | None = N
 # --- facts --------------------------------------------------------------------------------
 
 
-def emit(w: "Walker", stmt: Stmt) -> None:
+def emit(w: "Walk", stmt: Stmt) -> None:
     text = _text(stmt)
     query = Query(kind=stmt.op, span=stmt.span, text=text, origin="sqlalchemy", dynamic=stmt.dynamic)
     if stmt.op in ("insert", "upsert"):
@@ -956,3 +958,29 @@ def _text(stmt: Stmt) -> str:
     models = ",".join(names[r.key] for r in stmt.refs)
     filters = ",".join(pred(p.pred) for p in stmt.preds)
     return f"sqlalchemy:{stmt.op}:{models}:{filters}"
+
+
+class SqlAlchemy(Recogniser):
+    """SQLAlchemy Core and ORM: model classes, `select(...)`, `session.query(...)`,
+    `Model.column == x`, and the statements built from them."""
+
+    receives = (Stmt, Entity)
+    emits = (Stmt,)
+
+    def name(self, w, node):
+        return entity_of(w, node)
+
+    def attribute(self, w, node):
+        return attribute(w, node)
+
+    def method_call(self, w, node, method_name):
+        return attribute_call(w, node, method_name)
+
+    def function_call(self, w, node):
+        return name_call(w, node)
+
+    def method(self, w, value, method_name, node):
+        return method(w, value, method_name, node)
+
+    def emit(self, w, value):
+        emit(w, value)

@@ -15,24 +15,29 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope.facts import LITERAL, PARAM, Block, Column, Query, Ref, Span, Write
+from orgscope.facts import PARAM, Block, Column, Query, Ref, Span, Write
 from orgscope.model import split_table_name
 from orgscope.python.mapped import decode, split_prefix
+from orgscope.python.recogniser import Recogniser
 from orgscope.python.values import (
+    CHAIN,
     Chain,
     DictVal,
     Handle,
     KeyItem,
-    ListVal,
     PCol,
     PCompare,
     PredItem,
+    literal_span,
+    payload_columns,
+    payloads_of,
     pred_columns,
     to_fact,
+    value_kind,
 )
 
 if TYPE_CHECKING:
-    from orgscope.python.walker import Walker
+    from orgscope.python.recogniser import Walk
 
 OPERATIONS = frozenset({"select", "insert", "update", "delete", "upsert"})
 # Filters that narrow rows; only eq and in_ can scope (SPEC section 4).
@@ -46,32 +51,9 @@ _FILTERS = frozenset(
 )  # fmt: skip
 _SCOPING_FILTERS = {"eq": "eq", "in_": "in"}
 _FILTER_OPERATORS = {"eq": "eq", "in": "in"}
-CHAIN = "0"  # the entity key of the one table a chain is about
 
 
-def literal_span(w: "Walker", node: cst.BaseExpression) -> Span:
-    """The span of a string literal's text without its quotes (else the node's)."""
-    if isinstance(node, cst.SimpleString):
-        prefix, quote, body = split_prefix(node.value)
-        line, column = w.start(node)
-        _, where = decode(body, (line, column + len(prefix) + len(quote)), raw="r" in prefix.lower())
-        if where:
-            end_line, end_column = where[-1]
-            return Span(where[0][0], where[0][1], end_line, end_column + 1)
-    return w.span(node)
-
-
-def value_kind(node: cst.BaseExpression) -> str:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
-        return LITERAL
-    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
-        return LITERAL
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.expression, (cst.Integer, cst.Float)):
-        return LITERAL
-    return PARAM
-
-
-def table_call(w: "Walker", node: cst.Call, method: str):
+def table_call(w: "Walk", node: cst.Call, method: str):
     """`X.table("agents")` / `X.from_("agents")` -> a table handle."""
     if method not in ("table", "from_") or len(node.args) != 1:
         return None
@@ -101,7 +83,7 @@ def table_call(w: "Walker", node: cst.Call, method: str):
     return (Handle(table, schema, literal_span(w, arg.value)),)
 
 
-def attribute(w: "Walker", node: cst.Attribute, base: tuple):
+def attribute(w: "Walk", node: cst.Attribute, base: tuple):
     """`q.not_`: the next filter is negated, so it never scopes."""
     if node.attr.value == "not_":
         chains = tuple(replace(v, negate=True) for v in base if isinstance(v, Chain))
@@ -110,7 +92,7 @@ def attribute(w: "Walker", node: cst.Attribute, base: tuple):
     return None
 
 
-def start(w: "Walker", handle: Handle, op: str, node: cst.Call, source: str = "supabase") -> Chain:
+def start(w: "Walk", handle: Handle, op: str, node: cst.Call, source: str = "supabase") -> Chain:
     return Chain(
         origin=w.new_origin(),
         source=source,
@@ -124,7 +106,7 @@ def start(w: "Walker", handle: Handle, op: str, node: cst.Call, source: str = "s
     )
 
 
-def method(w: "Walker", value, name: str, node: cst.Call):
+def method(w: "Walk", value, name: str, node: cst.Call):
     if isinstance(value, Handle):
         if name in OPERATIONS:
             return (operation(w, start(w, value, name, node), name, node),)
@@ -173,7 +155,7 @@ def _same_expression(current: Span, outer: Span) -> bool:
     return (outer.line, outer.column) == (current.line, current.column)
 
 
-def _filter(w: "Walker", chain: Chain, column_node: cst.BaseExpression, op: str, rest, node) -> Chain:
+def _filter(w: "Walk", chain: Chain, column_node: cst.BaseExpression, op: str, rest, node) -> Chain:
     column = w.constant(column_node)
     for arg in rest:
         w.use(w.ev(arg.value))
@@ -186,7 +168,7 @@ def _filter(w: "Walker", chain: Chain, column_node: cst.BaseExpression, op: str,
     return replace(chain, preds=chain.preds + (PredItem(PCompare(col, op, kind)),))
 
 
-def operation(w: "Walker", chain: Chain, name: str, node: cst.Call) -> Chain:
+def operation(w: "Walk", chain: Chain, name: str, node: cst.Call) -> Chain:
     args = node.args
     first = args[0].value if args and args[0].keyword is None and not args[0].star else None
     if name == "select":
@@ -205,20 +187,7 @@ def operation(w: "Walker", chain: Chain, name: str, node: cst.Call) -> Chain:
     return replace(chain, payloads=payloads_of(values), payload_span=w.span(first) if first is not None else None)
 
 
-def payloads_of(values) -> tuple[DictVal | None, ...]:
-    """Rows an insert writes: one per dict literal; None where not visible."""
-    rows: list[DictVal | None] = []
-    for value in values:
-        if isinstance(value, DictVal):
-            rows.append(value)
-        elif isinstance(value, ListVal):
-            rows.extend(value.items)
-            if value.opaque:
-                rows.append(None)
-    return tuple(rows) if rows else (None,)
-
-
-def _selected(w: "Walker", node: cst.BaseExpression) -> tuple[PCol, ...]:
+def _selected(w: "Walk", node: cst.BaseExpression) -> tuple[PCol, ...]:
     """Plain column names of a select string, for the column mix-up rule."""
     if not isinstance(node, cst.SimpleString):
         return ()
@@ -233,21 +202,12 @@ def _selected(w: "Walker", node: cst.BaseExpression) -> tuple[PCol, ...]:
     return tuple(columns)
 
 
-def _use_args(w: "Walker", node: cst.Call, skip: int = 0) -> None:
+def _use_args(w: "Walk", node: cst.Call, skip: int = 0) -> None:
     for arg in node.args[skip:]:
         w.use(w.ev(arg.value))
 
 
-def payload_columns(row: DictVal | None, org_column: str | None = None) -> dict[str, Span] | None:
-    """The columns a row sets; None when they are not visible. A row built
-    partly out of sight (`dict(row, clerk_org_id=org)`) that visibly sets
-    the org column is judged by what is visible."""
-    if row is None or (row.opaque and not any(k.name == org_column for k in row.keys)):
-        return None
-    return {k.name: k.span for k in row.keys}
-
-
-def emit(w: "Walker", chain: Chain) -> None:
+def emit(w: "Walk", chain: Chain) -> None:
     filters = ",".join(f"{p.pred.op}({p.pred.column.name})" for p in chain.preds if isinstance(p.pred, PCompare))
     text = f"{chain.source}:{chain.table}:{chain.op}:{filters}"
     query = Query(kind=chain.op, span=chain.span, text=text, origin=chain.source, dynamic=chain.dynamic,
@@ -302,3 +262,22 @@ def emit(w: "Walker", chain: Chain) -> None:
 
 
 __all__ = ["KeyItem", "emit", "method", "table_call"]
+
+
+class Supabase(Recogniser):
+    """supabase-py chains: `client.table("agents").select(...).eq(...)`."""
+
+    receives = (Chain, Handle)
+    emits = (Chain,)
+
+    def attribute_of(self, w, node, base):
+        return attribute(w, node, base)
+
+    def unknown_method_call(self, w, node, method_name):
+        return table_call(w, node, method_name)
+
+    def method(self, w, value, method_name, node):
+        return method(w, value, method_name, node)
+
+    def emit(self, w, value):
+        emit(w, value)

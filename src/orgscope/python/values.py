@@ -11,10 +11,16 @@ applied is conditional (SPEC section 4, "Conditional scoping").
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar, Union
 
-from orgscope.facts import Span
+import libcst as cst
+
+from orgscope.facts import LITERAL, PARAM, Span
+from orgscope.python.mapped import decode, split_prefix
 from orgscope.python.template import Piece
+
+if TYPE_CHECKING:
+    from orgscope.python.recogniser import Walk
 
 T = TypeVar("T")
 
@@ -331,3 +337,165 @@ def pred_columns(pred: PPred) -> list[PCol]:
     if isinstance(pred, POr):
         return [c for branch in pred.branches for p in branch for c in pred_columns(p)]
     return [pred.column] + ([pred.value_column] if pred.value_column is not None else [])
+
+
+# --- payloads: the rows and filters a query is given ---------------------------------
+#
+# Shared by every recogniser: what a dict literal or `dict(...)` sets, how a
+# row's columns are written, and where a literal's text is.
+
+CHAIN = "0"  # the entity key of the one table a chain is about
+
+
+def literal_span(w: "Walk", node: cst.BaseExpression) -> Span:
+    """The span of a string literal's text without its quotes (else the node's)."""
+    if isinstance(node, cst.SimpleString):
+        prefix, quote, body = split_prefix(node.value)
+        line, column = w.start(node)
+        _, where = decode(body, (line, column + len(prefix) + len(quote)), raw="r" in prefix.lower())
+        if where:
+            end_line, end_column = where[-1]
+            return Span(where[0][0], where[0][1], end_line, end_column + 1)
+    return w.span(node)
+
+
+def value_kind(node: cst.BaseExpression) -> str:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
+        return LITERAL
+    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+        return LITERAL
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.expression, (cst.Integer, cst.Float)):
+        return LITERAL
+    return PARAM
+
+
+def payloads_of(values) -> tuple[DictVal | None, ...]:
+    """Rows an insert writes: one per dict literal; None where not visible."""
+    rows: list[DictVal | None] = []
+    for value in values:
+        if isinstance(value, DictVal):
+            rows.append(value)
+        elif isinstance(value, ListVal):
+            rows.extend(value.items)
+            if value.opaque:
+                rows.append(None)
+    return tuple(rows) if rows else (None,)
+
+
+def payload_columns(row: DictVal | None, org_column: str | None = None) -> dict[str, Span] | None:
+    """The columns a row sets; None when they are not visible. A row built
+    partly out of sight (`dict(row, clerk_org_id=org)`) that visibly sets
+    the org column is judged by what is visible."""
+    if row is None or (row.opaque and not any(k.name == org_column for k in row.keys)):
+        return None
+    return {k.name: k.span for k in row.keys}
+
+
+def dict_literal(w: "Walk", node: cst.Dict) -> DictVal:
+    keys: list[KeyItem] = []
+    opaque = False
+    for element in node.elements:
+        if isinstance(element, cst.StarredDictElement):
+            found = [v for v in w.ev(element.value) if isinstance(v, DictVal)]
+            if len(found) == 1 and not found[0].opaque:
+                keys = [k for k in keys if k.name not in {f.name for f in found[0].keys}] + list(found[0].keys)
+            else:
+                opaque = True
+            continue
+        name = w.constant(element.key)
+        if name is None:
+            opaque = True
+            w.use(w.ev(element.key))
+        else:
+            keys = [k for k in keys if k.name != name]
+            keys.append(KeyItem(name, literal_span(w, element.key), value_kind(element.value)))
+        w.use(w.ev(element.value))
+    return DictVal(w.new_origin(), tuple(keys), opaque)
+
+
+def dict_call(w: "Walk", node: cst.Call) -> DictVal:
+    keys: list[KeyItem] = []
+    opaque = False
+    for arg in node.args:
+        if arg.keyword is not None:
+            keys.append(KeyItem(arg.keyword.value, w.span(arg.keyword), value_kind(arg.value)))
+        else:
+            found = [v for v in w.ev(arg.value) if isinstance(v, DictVal)]
+            if len(found) == 1 and not found[0].opaque:
+                keys.extend(found[0].keys)
+            else:
+                opaque = True
+            continue
+        w.use(w.ev(arg.value))
+    return DictVal(w.new_origin(), tuple(keys), opaque)
+
+
+def set_item(w: "Walk", target: cst.Subscript, value: cst.BaseExpression) -> None:
+    """`filters["clerk_org_id"] = org` on a dict bound to a local name."""
+    name = target.value.value  # type: ignore[attr-defined]
+    current = [v for v in w.env.get(name, ()) if isinstance(v, DictVal)]
+    key_node = None
+    if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        key_node = target.slice[0].slice.value
+    key = w.constant(key_node) if key_node is not None else None
+    if key_node is not None and key is None:
+        w.use(w.ev(key_node))
+    if not current:
+        return
+    if key is None:
+        w.bind(name, tuple(replace(d, opaque=True) for d in current))
+        return
+    item = KeyItem(key, literal_span(w, key_node), value_kind(value))  # type: ignore[arg-type]
+    w.bind(name, tuple(d.with_key(item) for d in current))
+
+
+def payload_method(w: "Walk", value, name: str, node: cst.Call):
+    """dict.update / setdefault / pop and list.append on locals being built."""
+    args = node.args
+    if isinstance(value, DictVal):
+        if name == "update":
+            updated = value
+            for arg in args:
+                if arg.keyword is not None:
+                    updated = updated.with_key(KeyItem(arg.keyword.value, w.span(arg.keyword), value_kind(arg.value)))
+                    w.use(w.ev(arg.value))
+                    continue
+                found = [v for v in w.ev(arg.value) if isinstance(v, DictVal)]
+                if len(found) == 1 and not found[0].opaque:
+                    for key in found[0].keys:
+                        updated = updated.with_key(key)
+                else:
+                    updated = replace(updated, opaque=True)
+            return (updated,)
+        if name == "setdefault" and args:
+            key = w.constant(args[0].value)
+            for arg in args[1:]:
+                w.use(w.ev(arg.value))
+            if key is None:
+                return (replace(value, opaque=True),)
+            if any(k.name == key for k in value.keys):
+                return (value,)
+            kind = value_kind(args[1].value) if len(args) > 1 else "literal"
+            return (value.with_key(KeyItem(key, literal_span(w, args[0].value), kind)),)
+        if name == "pop" and args:
+            key = w.constant(args[0].value)
+            for arg in args[1:]:
+                w.use(w.ev(arg.value))
+            # The popped value is what the expression gives; the dict loses the key.
+            if key is None:
+                return None
+            return (replace(value, keys=tuple(k for k in value.keys if k.name != key)),)
+        if name == "copy" and not args:
+            return (value,)
+        return None
+    if isinstance(value, ListVal):
+        if name == "append" and len(args) == 1:
+            found = [v for v in w.ev(args[0].value) if isinstance(v, DictVal)]
+            if len(found) == 1:
+                return (replace(value, items=value.items + (found[0],)),)
+            return (replace(value, opaque=True),)
+        if name in ("extend", "insert"):
+            for arg in args:
+                w.use(w.ev(arg.value))
+            return (replace(value, opaque=True),)
+    return None

@@ -8,8 +8,9 @@ the function (`return`, `raise`) does not reach the join, and a guard such as
 `if not org_id: raise ...` makes a later `if org_id:` always taken.
 
 Each query-like value is emitted once, when it is used (executed, returned,
-passed on) or when its scope ends; the front-end modules (`rawsql`,
-`supabase`, `sqlalchemy`, `wrappers`) turn the values into facts.
+passed on) or when its scope ends. The walker knows no query style: it is
+handed an ordered list of recognisers (recogniser.py, listed in extract.py)
+that match code and turn the values into facts.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from libcst.metadata import CodeRange
 
 from orgscope.python.nodes import children
 from orgscope.facts import Problem, Query, Span
-from orgscope.python import instances, legacy, postgrest_http, rawsql, sqlalchemy, supabase, wrappers
+from orgscope.python import instances, legacy
 from orgscope.context import DataLayer
 from orgscope.python.mapped import Pos
 from orgscope.python.names import Names, dotted
+from orgscope.python.recogniser import HOOKS, Recogniser, hooks
 from orgscope.python.values import (
-    QUERY_VALUES, Chain, DictVal, Entity, ExprItem, ExprList, Instance, ListVal, Stmt, Tmpl, Value, join_values,
+    QUERY_VALUES, Chain, DictVal, Entity, ExprItem, ExprList, Instance, ListVal, Tmpl, Value, dict_literal,
+    join_values, payload_method, set_item,
 )
 
 Env = dict[str, tuple[Value, ...]]
@@ -54,8 +57,14 @@ class Scope:
 class Walker:
     """Everything the front end learns from one parsed module."""
 
-    def __init__(self, module: cst.Module, positions, names: Names, ctx, *, emit_queries: bool = True) -> None:
+    def __init__(self, module: cst.Module, positions, names: Names, ctx, recognisers: Sequence[Recogniser], *,
+                 emit_queries: bool = True) -> None:
         self.module = module
+        self.recognisers = tuple(recognisers)
+        # Each hook's implementations, in the order given, looked up once.
+        self._on = {hook: hooks(self.recognisers, hook) for hook in HOOKS}
+        self._receivers = tuple((r.receives, r.method) for r in self.recognisers if r.receives)
+        self._emitters = tuple((r.emits, r.emit) for r in self.recognisers if r.emits)
         self.positions = positions  # node -> CodeRange
         self.names = names
         self.ctx = ctx
@@ -153,12 +162,10 @@ class Walker:
     def emit(self, value: Value) -> None:
         if not self.emit_queries:
             return
-        if isinstance(value, Tmpl):
-            rawsql.emit(self, value)
-        elif isinstance(value, Chain):
-            supabase.emit(self, value)
-        elif isinstance(value, Stmt):
-            sqlalchemy.emit(self, value)
+        for kinds, emit in self._emitters:
+            if isinstance(value, kinds):
+                emit(self, value)
+                return
 
     # --- names -------------------------------------------------------------------------
 
@@ -302,17 +309,7 @@ class Walker:
 
     def assign(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
         if len(targets) == 1 and isinstance(targets[0], cst.Name):
-            operands = rawsql.add_operands(value)
-            name = targets[0].value
-            current = self.env.get(name, ())
-            if (
-                len(operands) > 1
-                and isinstance(operands[0], cst.Name)
-                and operands[0].value == name
-                and current
-                and all(isinstance(v, Tmpl) for v in current)
-            ):
-                self.append_to(name, current, operands[1:])
+            if any(assign(self, targets[0].value, value) for assign in self._on["assign"]):
                 return
         values = self.ev(value)
         for target in targets:
@@ -321,7 +318,7 @@ class Walker:
                 self.bind(target.value, values)
             elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 self.use(values)
-                wrappers.set_item(self, target, value)
+                set_item(self, target, value)
             else:
                 self.use(values)
                 for name in _target_names(target):
@@ -335,11 +332,10 @@ class Walker:
             self.use(values)
 
     def aug_assign(self, node: cst.AugAssign) -> None:
+        if any(augment(self, node) for augment in self._on["augment"]):
+            return
         if isinstance(node.operator, cst.AddAssign) and isinstance(node.target, cst.Name):
             current = self.env.get(node.target.value, ())
-            if current and all(isinstance(v, Tmpl) for v in current):
-                self.append_to(node.target.value, current, [node.value])
-                return
             if current and all(isinstance(v, ExprList) for v in current):
                 added = [v for v in self.ev(node.value) if isinstance(v, ExprList)]
                 grown = [
@@ -351,12 +347,6 @@ class Walker:
         self.use(self.ev(node.value))
         if isinstance(node.target, cst.Name):
             self.env.pop(node.target.value, None)
-
-    def append_to(self, name: str, current: tuple[Value, ...], additions: Sequence[cst.BaseExpression]) -> None:
-        """`sql += "..."` (or `sql = sql + "..."`): the same statement, grown."""
-        pieces = tuple(p for addition in additions for p in rawsql.operand_pieces(self, addition))
-        grown = tuple(Tmpl(v.origin, v.pieces + pieces, v.statement) for v in current if isinstance(v, Tmpl))
-        self.bind(name, grown)
 
     # --- compound statements ----------------------------------------------------------
 
@@ -584,28 +574,32 @@ class Walker:
         found = self.lookup(node.value)
         if found:
             return found
-        entity = sqlalchemy.entity_of(self, node)
-        return (entity,) if entity is not None else ()
+        for hook in self._on["name"]:
+            value = hook(self, node)
+            if value is not None:
+                return (value,)
+        return ()
 
     def ev_Attribute(self, node: cst.Attribute) -> tuple[Value, ...]:
-        result = sqlalchemy.attribute(self, node)
+        result = self._first("attribute", node)
         if result is not None:
             return result
         base = self.ev(node.value)
-        result = supabase.attribute(self, node, base)
+        result = self._first("attribute_of", node, base)
         if result is not None:
             return result
         self.use(base)
         return ()
 
     def ev_SimpleString(self, node: cst.CSTNode) -> tuple[Value, ...]:
-        return (self.created(rawsql.literal(self, node)),)
+        value = self._first("string", node)
+        return (self.created(value),) if value is not None else self.ev_children(node)
 
     ev_ConcatenatedString = ev_SimpleString
     ev_FormattedString = ev_SimpleString
 
     def ev_BinaryOperation(self, node: cst.BinaryOperation) -> tuple[Value, ...]:
-        result = rawsql.binary(self, node)
+        result = self._first("binary", node)
         if result is not None:
             return (self.created(result),)
         return self.ev_children(node)
@@ -624,7 +618,7 @@ class Walker:
         return join_values(self.ev(node.body), self.ev(node.orelse))
 
     def ev_Dict(self, node: cst.Dict) -> tuple[Value, ...]:
-        return (wrappers.dict_literal(self, node),)
+        return (dict_literal(self, node),)
 
     def ev_List(self, node: cst.List | cst.Tuple) -> tuple[Value, ...]:
         items: list[DictVal] = []
@@ -682,10 +676,7 @@ class Walker:
         for arg in node.args:
             if arg.keyword is not None:
                 legacy.check(self, arg.keyword.value, arg.value)
-        found = wrappers.call(self, node)
-        if found is not None:
-            return found
-        found = postgrest_http.call(self, node)
+        found = self._first("call", node)
         if found is not None:
             return found
         cls = instances.constructed(self, node)
@@ -701,7 +692,7 @@ class Walker:
         func = node.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            special = sqlalchemy.attribute_call(self, node, method)
+            special = self._first("method_call", node, method)
             if special is not None:
                 return special
             receiver = self.ev(func.value)
@@ -716,11 +707,11 @@ class Walker:
                     results.extend(outcome)
             if handled:
                 return tuple(self.created(v) for v in results)
-            special = supabase.table_call(self, node, method)
+            special = self._first("unknown_method_call", node, method)
             if special is not None:
                 return special
         else:
-            special = sqlalchemy.name_call(self, node)
+            special = self._first("function_call", node)
             if special is not None:
                 return special
             self.use(self.ev(func))
@@ -730,16 +721,21 @@ class Walker:
 
     def method(self, value: Value, method: str, node: cst.Call) -> tuple[Value, ...] | None:
         """A method called on a known value; None when the value does not take it."""
-        if isinstance(value, Tmpl):
-            return rawsql.method(self, value, method, node)
-        if isinstance(value, (Chain,)) or type(value).__name__ == "Handle":
-            return supabase.method(self, value, method, node)
-        if isinstance(value, Stmt) or type(value).__name__ == "Entity":
-            return sqlalchemy.method(self, value, method, node)
+        for kinds, receive in self._receivers:
+            if isinstance(value, kinds):
+                return receive(self, value, method, node)
         if isinstance(value, (DictVal, ListVal)):
-            return wrappers.method(self, value, method, node)
+            return payload_method(self, value, method, node)
         if isinstance(value, ExprList):
             return _expr_list_method(self, value, method, node)
+        return None
+
+    def _first(self, hook: str, *args) -> tuple[Value, ...] | None:
+        """The first answer of the recognisers implementing `hook`."""
+        for implementation in self._on[hook]:
+            result = implementation(self, *args)
+            if result is not None:
+                return result
         return None
 
     def ev_args(self, node: cst.Call) -> list[tuple[cst.Arg, tuple[Value, ...]]]:

@@ -21,15 +21,17 @@ from orgscope.facts import PARAM
 from orgscope.model import split_table_name
 from orgscope.python import instances
 from orgscope.python.names import dotted
-from orgscope.python.supabase import CHAIN, literal_span, payloads_of, value_kind
-from orgscope.python.values import Chain, DictVal, Handle, KeyItem, ListVal, PCol, PCompare, PredItem, Stmt
+from orgscope.python.recogniser import Recogniser
+from orgscope.python.values import (
+    CHAIN, Chain, DictVal, Handle, PCol, PCompare, PredItem, Stmt, dict_call, literal_span, payloads_of,
+)
 
 if TYPE_CHECKING:
     from orgscope.context import QueryWrapper
-    from orgscope.python.walker import Walker
+    from orgscope.python.recogniser import Walk
 
 
-def _callee_matches(w: "Walker", func: cst.BaseExpression, configured: str) -> bool:
+def _callee_matches(w: "Walk", func: cst.BaseExpression, configured: str) -> bool:
     """A bare name matches the called function or method name; a dotted name
     matches the call as written or as resolved through the imports, and
     `Class.method` matches the method called on an instance of that class
@@ -56,7 +58,7 @@ def _callee_matches(w: "Walker", func: cst.BaseExpression, configured: str) -> b
     return False
 
 
-def _inferred(w: "Walker", func: cst.BaseExpression) -> "QueryWrapper | None":
+def _inferred(w: "Walk", func: cst.BaseExpression) -> "QueryWrapper | None":
     """The inferred wrapper a call reaches: a method on an instance of its class
     (or a subclass), or a function by its qualified name."""
     index = w.layer
@@ -73,7 +75,7 @@ def _inferred(w: "Walker", func: cst.BaseExpression) -> "QueryWrapper | None":
     return None
 
 
-def call(w: "Walker", node: cst.Call):
+def call(w: "Walk", node: cst.Call):
     """Wrapper calls, scoping helpers and `dict(...)`; None for any other call."""
     for wrapper in w.ctx.query_wrappers:
         if _callee_matches(w, node.func, wrapper.call):
@@ -92,10 +94,8 @@ def call(w: "Walker", node: cst.Call):
         # `dict(k=v)`, `dict(**base, k=v)`, `dict(base, k=v)`
         rest = node.args[1:] if node.args and node.args[0].keyword is None and not node.args[0].star else node.args
         if all(a.keyword is not None or a.star == "**" for a in rest):
-            return (_dict_call(w, node),)
-    from orgscope.python import rawsql
-
-    return rawsql.passthrough(w, node)
+            return (dict_call(w, node),)
+    return None
 
 
 def _positional(node: cst.Call) -> list[cst.Arg] | None:
@@ -127,7 +127,7 @@ def _described(wrapper: "QueryWrapper") -> str:
     return wrapper.call.split(".", wrapper.call.count(".") - 1)[-1] if wrapper.owner else wrapper.call.rsplit(".", 1)[-1]
 
 
-def _wrapper_call(w: "Walker", node: cst.Call, wrapper: "QueryWrapper"):
+def _wrapper_call(w: "Walk", node: cst.Call, wrapper: "QueryWrapper"):
     positional = _positional(node) or []
     table_arg_node = _argument(node, positional, wrapper.table, wrapper.table_param)
     if table_arg_node is None:
@@ -176,7 +176,7 @@ def _wrapper_call(w: "Walker", node: cst.Call, wrapper: "QueryWrapper"):
     return (chain,)
 
 
-def _wrapper_adds_org(w: "Walker", node: cst.Call, positional: list[cst.Arg], wrapper: "QueryWrapper",
+def _wrapper_adds_org(w: "Walk", node: cst.Call, positional: list[cst.Arg], wrapper: "QueryWrapper",
                       chain: Chain) -> Chain:
     """The org filter the wrapper applies itself: always, or only when one of
     its org parameters is passed a value (SPEC section 10)."""
@@ -193,7 +193,7 @@ def _wrapper_adds_org(w: "Walker", node: cst.Call, positional: list[cst.Arg], wr
     return replace(chain, preds=chain.preds + (PredItem(PCompare(column, "eq", PARAM), conditional),))
 
 
-def _helper_call(w: "Walker", node: cst.Call, helper: str):
+def _helper_call(w: "Walk", node: cst.Call, helper: str):
     """A scoping helper: what passes through it, or what it builds, is scoped."""
     results = []
     table_arg = None
@@ -214,114 +214,9 @@ def _helper_call(w: "Walker", node: cst.Call, helper: str):
     return ()
 
 
-# --- dicts built in place ----------------------------------------------------------------
+class Wrappers(Recogniser):
+    """The project's data-access layer: configured `query_wrappers`, the
+    wrappers inferred from it, `scoping_helpers`, and `dict(...)` payloads."""
 
-
-def dict_literal(w: "Walker", node: cst.Dict) -> DictVal:
-    keys: list[KeyItem] = []
-    opaque = False
-    for element in node.elements:
-        if isinstance(element, cst.StarredDictElement):
-            found = [v for v in w.ev(element.value) if isinstance(v, DictVal)]
-            if len(found) == 1 and not found[0].opaque:
-                keys = [k for k in keys if k.name not in {f.name for f in found[0].keys}] + list(found[0].keys)
-            else:
-                opaque = True
-            continue
-        name = w.constant(element.key)
-        if name is None:
-            opaque = True
-            w.use(w.ev(element.key))
-        else:
-            keys = [k for k in keys if k.name != name]
-            keys.append(KeyItem(name, literal_span(w, element.key), value_kind(element.value)))
-        w.use(w.ev(element.value))
-    return DictVal(w.new_origin(), tuple(keys), opaque)
-
-
-def _dict_call(w: "Walker", node: cst.Call) -> DictVal:
-    keys: list[KeyItem] = []
-    opaque = False
-    for arg in node.args:
-        if arg.keyword is not None:
-            keys.append(KeyItem(arg.keyword.value, w.span(arg.keyword), value_kind(arg.value)))
-        else:
-            found = [v for v in w.ev(arg.value) if isinstance(v, DictVal)]
-            if len(found) == 1 and not found[0].opaque:
-                keys.extend(found[0].keys)
-            else:
-                opaque = True
-            continue
-        w.use(w.ev(arg.value))
-    return DictVal(w.new_origin(), tuple(keys), opaque)
-
-
-def set_item(w: "Walker", target: cst.Subscript, value: cst.BaseExpression) -> None:
-    """`filters["clerk_org_id"] = org` on a dict bound to a local name."""
-    name = target.value.value  # type: ignore[attr-defined]
-    current = [v for v in w.env.get(name, ()) if isinstance(v, DictVal)]
-    key_node = None
-    if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-        key_node = target.slice[0].slice.value
-    key = w.constant(key_node) if key_node is not None else None
-    if key_node is not None and key is None:
-        w.use(w.ev(key_node))
-    if not current:
-        return
-    if key is None:
-        w.bind(name, tuple(replace(d, opaque=True) for d in current))
-        return
-    item = KeyItem(key, literal_span(w, key_node), value_kind(value))  # type: ignore[arg-type]
-    w.bind(name, tuple(d.with_key(item) for d in current))
-
-
-def method(w: "Walker", value, name: str, node: cst.Call):
-    """dict.update / setdefault / pop and list.append on locals being built."""
-    args = node.args
-    if isinstance(value, DictVal):
-        if name == "update":
-            updated = value
-            for arg in args:
-                if arg.keyword is not None:
-                    updated = updated.with_key(KeyItem(arg.keyword.value, w.span(arg.keyword), value_kind(arg.value)))
-                    w.use(w.ev(arg.value))
-                    continue
-                found = [v for v in w.ev(arg.value) if isinstance(v, DictVal)]
-                if len(found) == 1 and not found[0].opaque:
-                    for key in found[0].keys:
-                        updated = updated.with_key(key)
-                else:
-                    updated = replace(updated, opaque=True)
-            return (updated,)
-        if name == "setdefault" and args:
-            key = w.constant(args[0].value)
-            for arg in args[1:]:
-                w.use(w.ev(arg.value))
-            if key is None:
-                return (replace(value, opaque=True),)
-            if any(k.name == key for k in value.keys):
-                return (value,)
-            kind = value_kind(args[1].value) if len(args) > 1 else "literal"
-            return (value.with_key(KeyItem(key, literal_span(w, args[0].value), kind)),)
-        if name == "pop" and args:
-            key = w.constant(args[0].value)
-            for arg in args[1:]:
-                w.use(w.ev(arg.value))
-            # The popped value is what the expression gives; the dict loses the key.
-            if key is None:
-                return None
-            return (replace(value, keys=tuple(k for k in value.keys if k.name != key)),)
-        if name == "copy" and not args:
-            return (value,)
-        return None
-    if isinstance(value, ListVal):
-        if name == "append" and len(args) == 1:
-            found = [v for v in w.ev(args[0].value) if isinstance(v, DictVal)]
-            if len(found) == 1:
-                return (replace(value, items=value.items + (found[0],)),)
-            return (replace(value, opaque=True),)
-        if name in ("extend", "insert"):
-            for arg in args:
-                w.use(w.ev(arg.value))
-            return (replace(value, opaque=True),)
-    return None
+    def call(self, w, node):
+        return call(w, node)
