@@ -20,7 +20,7 @@ from orgscope.facts import PARAM, Span
 from orgscope.python.names import string_value
 from orgscope.python.recogniser import Recogniser
 from orgscope.python.template import Chunk
-from orgscope.python.values import CHAIN, Chain, DictVal, PCol, PCompare, PredItem, Tmpl, payloads_of
+from orgscope.python.values import CHAIN, Chain, PCol, PCompare, PredItem, Tmpl, literal_span, payloads_of
 
 if TYPE_CHECKING:
     from orgscope.python.recogniser import Walk
@@ -126,8 +126,6 @@ def _query_filters(text: str, positions: list, after: int):
 
 def _params_filters(w: "Walk", node: cst.Dict):
     """`params={"clerk_org_id": f"eq.{org}"}`."""
-    from orgscope.python.supabase import literal_span
-
     for element in node.elements:
         if not isinstance(element, cst.DictElement):
             continue
