@@ -357,19 +357,28 @@ def init(pyproject, force) -> None:
       orgscope init                 # writes .orgscope.yaml
       orgscope init --pyproject     # appends [tool.orgscope] to pyproject.toml
     """
-    from orgscope.init_config import PYPROJECT_NAME, YAML_NAME, append_pyproject_section, write_yaml_config
+    from orgscope.config import Config
+    from orgscope.engine import inferred_layout
+    from orgscope.init_config import (
+        PYPROJECT_NAME, YAML_NAME, Findings, append_pyproject_section, hand_run_folders, write_yaml_config,
+    )
 
     folder = Path.cwd()
+    if pyproject and force:
+        raise click.UsageError("--force only applies to .orgscope.yaml; an existing [tool.orgscope] section "
+                               "is never replaced")
+    # What the project's own code says: its data-access layer, its hand-run SQL folders.
+    layer, files = inferred_layout([folder], Config(root=folder))
+    found = Findings(wrappers=layer.wrappers, hand_run_folders=hand_run_folders(files))
     if pyproject:
-        if force:
-            raise click.UsageError("--force only applies to .orgscope.yaml; an existing [tool.orgscope] section "
-                                   "is never replaced")
-        path = append_pyproject_section(folder)
+        path = append_pyproject_section(folder, found)
         if (folder / YAML_NAME).is_file():
             click.echo(f"orgscope: note: {YAML_NAME} in this folder takes precedence over {PYPROJECT_NAME}", err=True)
     else:
-        path = write_yaml_config(folder, force=force)
+        path = write_yaml_config(folder, force=force, found=found)
     click.echo(f"Wrote {path.name}: every key is commented out with its default; uncomment what you change")
+    if found.wrappers:
+        click.echo(f"orgscope found {len(found.wrappers)} query wrapper(s) in the code; they are listed, commented")
 
 
 def _register_optional_commands() -> None:

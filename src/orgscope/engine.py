@@ -122,6 +122,8 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
         if facts.path in target_paths:
             notes.extend(facts.notes)
     notes.extend(catalog.warnings)
+    if project is targets:  # the whole project was read: a wrapper no file calls is not just elsewhere
+        notes.extend(_unmatched_wrappers(config, all_facts.values()))
     return RunResult(
         findings=findings,
         files=len(targets),
@@ -144,6 +146,25 @@ def build_project_catalog(paths: list[Path], config: Config, options: Options | 
 
 def _named(paths: list[Path], config: Config) -> str:
     return ", ".join(str(p) for p in paths) if paths else str(config.root)
+
+
+def _unmatched_wrappers(config: Config, all_facts) -> list[str]:
+    """A configured query wrapper that matches no call is probably misspelt (or stale)."""
+    called = {name for facts in all_facts for name in facts.wrapper_calls}
+    where = config.source or "the configuration"
+    return [f"{where}: query_wrappers: {wrapper.call!r} matches no call in the checked files"
+            for wrapper in config.query_wrappers if wrapper.call not in called]
+
+
+def inferred_layout(paths: list[Path], config: Config):
+    """What `orgscope init` shows: the data-access layer orgscope infers under
+    paths, and the relative paths of the files it would check."""
+    discoverer = Discoverer(config)
+    files = discoverer.files(paths or [config.root], [])
+    extractor = Extractor(config, config.load_model(), use_cache=False, jobs=1)
+    for source in files:
+        extractor.feeds_catalog(source)
+    return extractor.infer_data_layer(), [f.rel for f in files]
 
 
 def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile]:

@@ -457,6 +457,7 @@ class FileFacts:
     suppressions: list[Suppression] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. skipped binary file
     legacy_flows: list[LegacyFlow] = field(default_factory=list)
+    wrapper_calls: list[str] = field(default_factory=list)  # configured query_wrappers called here
     # The tool whose section markers a migration carries (GOOSE, DBMATE,
     # LIQUIBASE), for the migration order; None for plain SQL.
     migration_tool: str | None = None

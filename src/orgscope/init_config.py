@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from orgscope.config import Config
+from orgscope.context import QueryWrapper
 from orgscope.errors import OrgscopeError
 from orgscope.writes import write_atomic
 
@@ -76,31 +77,77 @@ _INTRO = [
 ]
 
 
-def yaml_stub() -> str:
+@dataclass(frozen=True)
+class Findings:
+    """What `orgscope init` learned from the project itself, shown commented."""
+
+    wrappers: tuple[QueryWrapper, ...] = ()  # inferred from the code
+    hand_run_folders: tuple[str, ...] = ()  # scripts/ folders whose SQL is run by hand
+
+
+def yaml_stub(found: Findings = Findings()) -> str:
     head = [*_INTRO, "# The rules and their documentation: orgscope rules, orgscope rule ORG001."]
-    return _stub(head, example='#   {key}: {value}', default="# {key}: {value}")
+    return _stub(head, found, example='#   {key}: {value}', default="# {key}: {value}", item="#   - {value}")
 
 
-def toml_section() -> str:
-    return _stub(["[tool.orgscope]", *_INTRO], example='#   {key} = "{value}"', default="# {key} = {value}")
+def toml_section(found: Findings = Findings()) -> str:
+    return _stub(["[tool.orgscope]", *_INTRO], found, example='#   {key} = "{value}"', default="# {key} = {value}",
+                 item="#   {value},")
 
 
-def _stub(head: list[str], *, example: str, default: str) -> str:
-    """Every configurable key, commented, with its help and default (or an example)."""
+def _stub(head: list[str], found: Findings, *, example: str, default: str, item: str) -> str:
+    """Every configurable key, commented, with its help and default (or an
+    example), and what the project itself suggests for it."""
     lines = list(head)
     defaults = _defaults()
     for key in configurable_keys():
         lines += ["", f"# {KEY_HELP[key]}"]
         if key in _EXAMPLE_ONLY:
             lines.append(example.format(key=key, value=_EXAMPLE_ONLY[key]))
+        elif key == "query_wrappers" and found.wrappers:
+            lines.append("# orgscope inferred these from the code; list one here only to add or correct one:")
+            lines.append(default.format(key=key, value="[") if "=" in default else f"# {key}:")
+            for wrapper in found.wrappers:
+                adds = {"always": ", adds the org filter itself", "conditional": ", adds the org filter when asked"}
+                note = f"  # {wrapper.source}{adds.get(wrapper.org, '')}"
+                lines.append(item.format(value=_wrapper_entry(wrapper, toml="=" in default)) + note)
+            if "=" in default:
+                lines.append("# ]")
+        elif key == "exclude" and found.hand_run_folders:
+            globs = [f"{folder}/**" for folder in found.hand_run_folders]
+            lines.append("# These folders look like SQL run by hand (backfills span organizations); to skip them:")
+            lines.append(default.format(key=key, value=_flow(globs)))
         else:
             lines.append(default.format(key=key, value=_flow(defaults[key])))
     return "\n".join(lines) + "\n"
 
 
-def write_yaml_config(folder: Path, *, force: bool = False) -> Path:
+def _wrapper_entry(wrapper: QueryWrapper, toml: bool) -> str:
+    """An inferred wrapper as a `query_wrappers` item: `Class.method` matches its instances."""
+    parts = wrapper.call.split(".")
+    call = ".".join(parts[-2:]) if wrapper.owner else parts[-1]
+    fields = [("call", json.dumps(call)), ("op", wrapper.op), ("table", str(wrapper.table))]
+    fields += [(k, str(v)) for k, v in (("filters", wrapper.filters), ("payload", wrapper.payload)) if v is not None]
+    if toml:
+        return "{ " + ", ".join(f"{k} = {json.dumps(v) if k == 'op' else v}" for k, v in fields) + " }"
+    return "{" + ", ".join(f"{k}: {v}" for k, v in fields) + "}"
+
+
+def hand_run_folders(files: list[str]) -> tuple[str, ...]:
+    """Folders named `scripts` (at any depth) holding SQL or Python: hand-run jobs."""
+    found = set()
+    for rel in files:
+        parts = rel.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part == "scripts":
+                found.add("/".join(parts[: i + 1]))
+                break
+    return tuple(sorted(found))
+
+
+def write_yaml_config(folder: Path, *, force: bool = False, found: Findings = Findings()) -> Path:
     path = Path(folder) / YAML_NAME
-    _write(path, yaml_stub(), overwrite=force)
+    _write(path, yaml_stub(found), overwrite=force)
     return path
 
 
@@ -111,7 +158,7 @@ def _write(path: Path, text: str, *, overwrite: bool) -> None:
         raise OrgscopeError(f"{path}: cannot write it: {exc.strerror or exc}") from None
 
 
-def append_pyproject_section(folder: Path) -> Path:
+def append_pyproject_section(folder: Path, found: Findings = Findings()) -> Path:
     """Append `[tool.orgscope]` to pyproject.toml (created when missing). An
     existing section is never touched, with or without --force."""
     path = Path(folder) / PYPROJECT_NAME
@@ -130,7 +177,7 @@ def append_pyproject_section(folder: Path) -> Path:
         separator = ""
     else:
         separator = "\n" if current.endswith("\n") else "\n\n"
-    text = current + separator + toml_section()
+    text = current + separator + toml_section(found)
     try:
         tomllib.loads(text)  # never write a pyproject.toml that no longer parses
     except tomllib.TOMLDecodeError as exc:

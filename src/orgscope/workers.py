@@ -116,7 +116,8 @@ class Extractor:
                 if data is not None:
                     yield source.rel, module_name(source.rel), data
 
-        layer = datalayer.infer(self._wrapper_files, others, self.model.org_column, self._constants)
+        configured = frozenset(w.call.split(".")[-2] for w in self.config.query_wrappers if "." in w.call)
+        layer = datalayer.infer(self._wrapper_files, others, self.model.org_column, self._constants, configured)
         self._wrapper_files = []
         self.ctx = replace(self.ctx, data_layer=layer)
         self.settings = settings_key(*extraction_settings(self.config, self.model), layer)

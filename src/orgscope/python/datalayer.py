@@ -587,7 +587,8 @@ def may_define_wrapper(data: bytes) -> bool:
 
 
 def infer(first: list[tuple[str, str, bytes]], others: Callable[[], Iterable[tuple[str, str, bytes]]],
-          org_column: str, constants: dict[str, str] | None = None) -> DataLayer:
+          org_column: str, constants: dict[str, str] | None = None,
+          configured_classes: frozenset[str] = frozenset()) -> DataLayer:
     """The data-access layer of a project.
 
     `first` are the (path, module, bytes) of the files that can define a
@@ -596,6 +597,8 @@ def infer(first: list[tuple[str, str, bytes]], others: Callable[[], Iterable[tup
     function or instance found so far (a subclass, a module-level instance, a
     factory, a wrapper calling a wrapper) are parsed too, until nothing new
     turns up; a project without a wrapper never reads the others at all.
+    `configured_classes` (from `Class.method` in query_wrappers) are looked
+    for the same way, so their instances are known too.
     """
     collector = _Collector()
     known: dict[str, QueryWrapper] = {}
@@ -611,7 +614,7 @@ def infer(first: list[tuple[str, str, bytes]], others: Callable[[], Iterable[tup
             collector.add(path, module, tree)
         collector.resolve_types()
         _summarise_all(collector, known, org_column)
-        names = _interesting(collector, known) - seen_names
+        names = (_interesting(collector, known, configured_classes) | configured_classes) - seen_names
         if not names:
             break
         seen_names |= names
@@ -649,9 +652,10 @@ def _summarise_all(collector: _Collector, known: dict[str, QueryWrapper], org_co
             return
 
 
-def _interesting(collector: _Collector, known: dict[str, QueryWrapper]) -> set[str]:
+def _interesting(collector: _Collector, known: dict[str, QueryWrapper], configured: frozenset[str]) -> set[str]:
     """Short names of the wrapper functions and of the classes that lead to a wrapper."""
     owners = {w.owner for w in known.values() if w.owner}
+    owners |= {cls for cls in collector.bases if cls.rsplit(".", 1)[-1] in configured}
     leading = {cls for cls in collector.bases if any(o in _ancestry(cls, collector.bases) for o in owners)}
     names = {w.call.rsplit(".", 1)[-1] for w in known.values() if w.owner is None}
     names |= {cls.rsplit(".", 1)[-1] for cls in leading}

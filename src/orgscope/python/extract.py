@@ -82,6 +82,7 @@ def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
     facts.queries = sorted(walker.queries, key=lambda q: (q.span.line, q.span.column))
     facts.problems = walker.problems
     facts.legacy_flows = walker.legacy_flows
+    facts.wrapper_calls = sorted(walker.configured_calls)
     return facts
 
 

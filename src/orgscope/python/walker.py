@@ -81,6 +81,7 @@ class Walker:
         self.snapshots: dict[int, list[Value]] = {}
         self.absorbed: set[int] = set()
         self.legacy_flows: list = []  # LegacyFlow facts
+        self.configured_calls: set[str] = set()  # configured query_wrappers that matched a call here
         self.doubles: set[int] = set()  # origins built as test-double configuration: never queries
         # The statement being walked; its span (which takes suppressions on its
         # first line) is only computed when a fact needs it.

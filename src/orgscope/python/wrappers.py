@@ -77,12 +77,16 @@ def _inferred(w: "Walk", func: cst.BaseExpression) -> "QueryWrapper | None":
 
 def call(w: "Walk", node: cst.Call):
     """Wrapper calls, scoping helpers and `dict(...)`; None for any other call."""
+    inferred = _inferred(w, node.func) if w.layer.by_name else None
     for wrapper in w.ctx.query_wrappers:
         if _callee_matches(w, node.func, wrapper.call):
+            if inferred is not None:
+                # The config corrects the positions; what the wrapper adds itself stays known.
+                wrapper = replace(wrapper, org=inferred.org, org_params=inferred.org_params, params=inferred.params)
             found = _wrapper_call(w, node, wrapper)
             if found is not None:
+                w.configured_calls.add(wrapper.call)
                 return found
-    inferred = _inferred(w, node.func) if w.layer.by_name else None
     if inferred is not None:
         found = _wrapper_call(w, node, inferred)
         if found is not None:
