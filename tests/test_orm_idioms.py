@@ -22,7 +22,10 @@ def test_orm_idiom(case, tmp_path):
     files = {rel: SHARED[rel] for rel in case.get("uses", [])}
     files.update(case["files"])
     write_tree(tmp_path, files)
-    result = run([tmp_path], Config(root=tmp_path, **case.get("config", {})), Options(use_cache=False))
+    config = dict(case.get("config", {}))
+    if "rule_pack" in config:
+        config["rule_pack"] = tmp_path / config["rule_pack"]
+    result = run([tmp_path], Config(root=tmp_path, **config), Options(use_cache=False))
     found = sorted(f"{f.code} {f.path}:{f.line}" for f in result.findings)
     expected = [e.partition(" ~ ") for e in case["findings"]]  # "CODE path:line ~ words of its message"
     assert found == sorted(e[0] for e in expected), [f"{f.code} {f.path}:{f.line} {f.message}" for f in result.findings]

@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 _CONSTRUCTORS = frozenset({"select", "update", "delete", "insert", "aliased", "exists"})
 _LOGICAL = frozenset({"and_", "or_", "not_", "any_"})
 _EXECUTE = frozenset(
-    {"all", "first", "one", "one_or_none", "scalar", "scalars", "count", "get", "unique", "fetchall", "fetchone"}
+    {"all", "first", "one", "one_or_none", "scalar", "scalars", "count", "get", "unique", "fetchall", "fetchone",
+     "first_or_404", "get_or_404", "one_or_404", "paginate", "has_rows"}
 )
 _OTHER_COLUMN_OPS = frozenset(
     {
@@ -291,6 +292,11 @@ def entity_of(w: "Walk", node: cst.BaseExpression) -> Entity | None:
         for value in w.env.get(node.value, ()):
             if isinstance(value, Entity):
                 return value
+        if node.value == "cls":
+            owner = w.classmethod_owner()
+            if owner is not None and owner in w.local_models:
+                table, schema = w.local_models[owner]
+                return Entity(owner, owner, table, schema)
         if node.value in w.env:
             return None
         if node.value in w.local_models:
@@ -431,7 +437,7 @@ def attribute_call(w: "Walk", node: cst.Call, method: str):
         entity = entity_of(w, node.func)
         if entity is not None:
             return _create(w, node, entity)
-    if method in ("get", "get_one") and len(node.args) >= 2 and node.args[0].keyword is None:
+    if method in ("get", "get_one", "get_or_404") and len(node.args) >= 2 and node.args[0].keyword is None:
         entity = entity_of(w, node.args[0].value)
         if entity is not None:
             return _session_get(w, node, entity)

@@ -519,6 +519,16 @@ class Walker:
         finally:
             self.env, self.scope, self._statement_node = saved_env, saved_scope, saved_statement
 
+    def classmethod_owner(self) -> str | None:
+        """The class whose `@classmethod` (or `@declared_attr`, `@hybrid_property`
+        `.expression`) body is being walked: there `cls` is the model."""
+        scope = self.scope
+        if scope.kind != "function" or scope.parent is None or scope.parent.kind != "class":
+            return None
+        bound = self.env.get("cls", ())
+        # `cls` is the method's receiver (bound as an instance of the class), not reassigned
+        return scope.parent.name if all(isinstance(v, Instance) for v in bound) else None
+
     def helper_result(self, func: cst.BaseExpression) -> tuple[Value, ...] | None:
         """What a call of a helper of this module returns: `f(...)`, `self.f(...)`, `cls.f(...)`."""
         if not self.helpers:
