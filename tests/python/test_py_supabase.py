@@ -1,4 +1,5 @@
-"""supabase-py chains: tables, operations, filters, chains through locals, conditions."""
+"""supabase-py chains, the facts they give: tables, operations, payloads, spans.
+Which filters scope, and on which paths, are cases in tests/cases/python_queries.yaml."""
 
 from __future__ import annotations
 
@@ -31,20 +32,6 @@ def test_a_scoped_select_chain(facts_of):
     assert at(scope.column.span) == (2, 59)
 
 
-def test_an_unscoped_delete_and_a_from_call(facts_of):
-    facts = facts_of(
-        '''
-        def purge(sb, call_id):
-            sb.from_("calls").delete().eq("id", call_id).execute()
-        '''
-    )
-    query = only(facts.queries)
-    assert query.kind == "delete"
-    assert only(query.blocks[0].refs).op == "delete"
-    assert scope_of(query) == []
-    assert [c.column.name for c in compares(query)] == ["id"]
-
-
 def test_a_chain_continued_through_a_local_is_one_query(facts_of):
     facts = facts_of(
         '''
@@ -61,162 +48,6 @@ def test_a_chain_continued_through_a_local_is_one_query(facts_of):
     assert not scope.conditional
     assert at(scope.column.span) == (3, 15)
     assert {c.column.name: c.op for c in compares(query)} == {"clerk_org_id": "eq", "name": "other"}
-
-
-def test_an_expression_statement_filter_changes_the_builder_in_place(facts_of):
-    facts = facts_of(
-        '''
-        def agents(sb, org_id):
-            q = sb.table("agents").select("*")
-            q.eq("clerk_org_id", org_id)
-            return q.execute()
-        '''
-    )
-    assert not only(scope_of(only(facts.queries))).conditional
-
-
-def test_a_filter_inside_if_is_conditional(facts_of):
-    facts = facts_of(
-        '''
-        def agents(sb, org_id):
-            q = sb.table("agents").select("*")
-            if org_id:
-                q = q.eq("clerk_org_id", org_id)
-            return q.execute()
-        '''
-    )
-    assert only(scope_of(only(facts.queries))).conditional
-
-
-def test_the_same_filter_in_if_and_else_is_unconditional(facts_of):
-    facts = facts_of(
-        '''
-        def agents(sb, org_id, archived):
-            q = sb.table("agents").select("*")
-            if archived:
-                q = q.eq("clerk_org_id", org_id).eq("archived", True)
-            else:
-                q = q.eq("clerk_org_id", org_id)
-            return q.execute()
-        '''
-    )
-    query = only(facts.queries)
-    assert [c.conditional for c in scope_of(query)] == [False]
-    assert next(c for c in compares(query) if c.column.name == "archived").conditional
-
-
-def test_a_filter_in_only_one_branch_of_if_else_is_conditional(facts_of):
-    facts = facts_of(
-        '''
-        def agents(sb, org_id, admin):
-            q = sb.table("agents").select("*")
-            if admin:
-                q = q.eq("id", 1)
-            else:
-                q = q.eq("clerk_org_id", org_id)
-            return q.execute()
-        '''
-    )
-    assert only(scope_of(only(facts.queries))).conditional
-
-
-def test_a_guard_that_raises_makes_a_later_if_unconditional(facts_of):
-    facts = facts_of(
-        '''
-        def agents(sb, org_id):
-            if not org_id:
-                raise PermissionError("no organization")
-            q = sb.table("agents").select("*")
-            if org_id:
-                q = q.eq("clerk_org_id", org_id)
-            return q.execute()
-        '''
-    )
-    assert not only(scope_of(only(facts.queries))).conditional
-
-
-def test_a_guard_that_returns_works_too(facts_of):
-    facts = facts_of(
-        '''
-        def agents(sb, org_id):
-            q = sb.table("calls").select("*")
-            if org_id is None:
-                return []
-            if org_id is not None:
-                q = q.eq("clerk_org_id", org_id)
-            return q.execute().data
-        '''
-    )
-    assert not only(scope_of(only(facts.queries))).conditional
-
-
-def test_filters_in_a_loop_or_try_are_conditional(facts_of):
-    facts = facts_of(
-        '''
-        def a(sb, orgs):
-            q = sb.table("voices").select("*")
-            for org in orgs:
-                q = q.eq("clerk_org_id", org)
-            return q.execute()
-
-        def b(sb, org):
-            q = sb.table("tools").select("*")
-            try:
-                q = q.eq("clerk_org_id", resolve(org))
-            except KeyError:
-                pass
-            return q.execute()
-        '''
-    )
-    assert [only(scope_of(q)).conditional for q in facts.queries] == [True, True]
-
-
-def test_a_chain_built_and_run_inside_a_loop_is_unconditional(facts_of):
-    facts = facts_of(
-        '''
-        def a(sb, orgs):
-            for org in orgs:
-                sb.table("voices").select("*").eq("clerk_org_id", org).execute()
-        '''
-    )
-    assert not only(scope_of(only(facts.queries))).conditional
-
-
-def test_or_never_scopes(facts_of):
-    facts = facts_of(
-        '''
-        def a(sb, org):
-            return sb.table("contacts").select("*").or_(f"clerk_org_id.eq.{org},public.eq.true").execute()
-        '''
-    )
-    query = only(facts.queries)
-    assert scope_of(query) == []
-
-
-def test_not_and_other_operators_do_not_scope(facts_of):
-    facts = facts_of(
-        '''
-        def a(sb, org):
-            sb.table("contacts").select("*").not_.eq("clerk_org_id", org).execute()
-            sb.table("contacts").select("*").neq("clerk_org_id", org).execute()
-            sb.table("contacts").select("*").filter("clerk_org_id", "eq", org).execute()
-            sb.table("contacts").select("*").in_("clerk_org_id", [org]).execute()
-        '''
-    )
-    assert [only(scope_of(q)).op for q in facts.queries] == ["other", "other", "eq", "in"]
-
-
-def test_match_dict_keys_are_equality_filters(facts_of):
-    facts = facts_of(
-        '''
-        def a(sb, org, agent_id):
-            sb.table("agents").update({"name": "x"}).match({"id": agent_id, "clerk_org_id": org}).execute()
-        '''
-    )
-    query = only(facts.queries)
-    assert query.kind == "update"
-    scope = only(scope_of(query))
-    assert (scope.op, at(scope.column.span)) == ("eq", (2, 70))
 
 
 def test_update_payload_keys_are_recorded_as_set_columns(facts_of):
