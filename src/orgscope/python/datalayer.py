@@ -434,6 +434,8 @@ class _Summariser:
         return self.keep(receiver)
 
     def dict_filters(self, shape: _Shape, node: ast.expr) -> _Shape:
+        if isinstance(node, ast.BoolOp) and node.values:  # `filters or {}`
+            node = node.values[0]
         if isinstance(node, ast.Name) and node.id in self.params:
             return replace(shape, filters=node.id)
         if isinstance(node, ast.Dict):

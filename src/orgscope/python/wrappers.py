@@ -163,7 +163,18 @@ def _wrapper_call(w: "Walk", node: cst.Call, wrapper: "QueryWrapper"):
             chain = replace(chain, preds=preds)
         else:
             # The filters are built where orgscope cannot follow them.
-            chain = replace(chain, dynamic=True, unseen=f"filters passed to {_described(wrapper)}")
+            chain = replace(chain, dynamic=True, unseen=(
+                f"the filters passed to {_described(wrapper)} (they are built where orgscope cannot follow them; "
+                f"build them as a dict literal in this function)"))
+    elif wrapper.inferred and wrapper.filters_param is None and wrapper.op != "insert":
+        # Inference saw the table but not how the other parameters are used: a
+        # dict passed to one may well be the filters. Unknown, not unscoped.
+        payload_node = _argument(node, positional, wrapper.payload, wrapper.payload_param)
+        if any(isinstance(v, DictVal) for arg in node.args if arg is not table_arg_node and arg is not payload_node
+               for v in values[id(arg)]):
+            chain = replace(chain, dynamic=True, unseen=(
+                f"how {_described(wrapper)} uses the dict passed to it (orgscope inferred its table, not its "
+                f"filters; describe it in query_wrappers)"))
     chain = _wrapper_adds_org(w, node, positional, wrapper, chain)
     payload_arg = _argument(node, positional, wrapper.payload, wrapper.payload_param)
     if payload_arg is not None:

@@ -32,10 +32,7 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
                 continue
             ref = verdict.ref
             if query.unseen:
-                message = (
-                    f"cannot see the {query.unseen} on {ref.table}: they are built where orgscope cannot follow "
-                    f"them, so whether they hold {column} is unknown; build them as a dict literal in this function"
-                )
+                message = f"cannot see {query.unseen}, so whether this query on {ref.table} is scoped by {column} is unknown"
             elif query.origin == "sqlalchemy":
                 message = (
                     f"the filters of this query on {ref.table} come from a value orgscope cannot follow (a "
