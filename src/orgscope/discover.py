@@ -48,7 +48,8 @@ def kind_of_name(name: str, migrations: pathspec.PathSpec) -> str | None:
     if name.endswith(".sql"):
         return "migration" if migrations.match_file(name) else "sql"
     if name.endswith(".py"):
-        return "python"
+        # a Python migration module (`migrations: ["**/migrations/*.py"]`)
+        return "migration" if migrations.match_file(name) else "python"
     return None
 
 

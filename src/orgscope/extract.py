@@ -25,15 +25,16 @@ def extract_file(path: str, text: str, kind: str, ctx: ExtractContext) -> FileFa
     """Facts of one decoded file. `kind` is sql | migration | python."""
     from orgscope import suppress
 
-    if kind == "python":
+    python = path.endswith(".py")  # a Python module matched by a `migrations` glob has kind migration
+    if python:
         from orgscope.python.extract import extract_python
 
-        facts = extract_python(path, text, ctx)
+        facts = extract_python(path, text, ctx, migration=kind == "migration")
     else:
         from orgscope.sql.frontend import extract_sql_file
 
         facts = extract_sql_file(path, text, kind, ctx)
-    facts.suppressions = suppress.scan(text, "python" if kind == "python" else "sql")
+    facts.suppressions = suppress.scan(text, "python" if python else "sql")
     return facts
 
 

@@ -31,8 +31,9 @@ from orgscope import suppress
 
 _BINARY_SNIFF = 8192
 # A Python file whose bytes contain one of these may define models or be an
-# Alembic revision: it feeds the catalog even when it is not checked.
-CATALOG_MARKERS = (b"__tablename__", b"Table(", b"down_revision")
+# Alembic revision or a Django migration's SQL: it feeds the catalog even
+# when it is not checked.
+CATALOG_MARKERS = (b"__tablename__", b"Table(", b"down_revision", b"RunSQL")
 # Below this many files to parse, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 24
 
@@ -194,7 +195,7 @@ def _worker(task: tuple[str, str, str], ctx: ExtractContext, timeout: float) -> 
 
 def extract_text(rel: str, kind: str, text: str, ctx: ExtractContext, timeout: float, debug: bool) -> FileFacts:
     """Facts of one decoded file under a time bound; never raises (unless debugging)."""
-    if kind == "python":
+    if rel.endswith(".py"):
         ctx = replace(ctx, module=module_name(rel))
     with _time_bound(timeout) as bound:
         try:

@@ -172,6 +172,14 @@ def revision(w: "Walker", info) -> AlembicRevision:
     return AlembicRevision(revision=rev, down_revisions=downs, events=reader.events)
 
 
+def sql_events(w: "Walker", sql_node: cst.BaseExpression) -> list[SchemaEvent]:
+    """The schema events of SQL text executed by a migration (a literal, a
+    local or module constant, `text(...)`), as `op.execute()` reads them."""
+    reader = _Reader(w)
+    reader.op_execute(sql_node, [sql_node], None)  # type: ignore[arg-type]
+    return reader.events
+
+
 class _Reader:
     def __init__(self, w: "Walker") -> None:
         self.w = w

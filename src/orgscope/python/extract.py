@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from orgscope.facts import FileFacts, Problem, Span
-from orgscope.python import alembic
+from orgscope.python import alembic, django
 from orgscope.python.names import Names
 from orgscope.python.nodes import compute_positions
 from orgscope.python.postgrest_http import PostgrestHttp
@@ -37,17 +37,17 @@ if TYPE_CHECKING:
 RECOGNISERS: tuple[Recogniser, ...] = (Wrappers(), RawSql(), PostgrestHttp(), SqlAlchemy(), Supabase())
 
 
-def extract_python(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
-    """Facts of one Python file; never raises."""
+def extract_python(path: str, text: str, ctx: "ExtractContext", migration: bool = False) -> FileFacts:
+    """Facts of one Python file (`migration`: matched by a `migrations` glob); never raises."""
     try:
-        return _extract(path, text, ctx)
+        return _extract(path, text, ctx, migration)
     except RecursionError:
         return _failed(path, text, ctx, "the file is too deeply nested to analyse")
     except Exception as exc:  # a bug here must cost one file, never the run
         return _failed(path, text, ctx, f"internal error while analysing this file: {type(exc).__name__}: {exc}")
 
 
-def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
+def _extract(path: str, text: str, ctx: "ExtractContext", migration: bool) -> FileFacts:
     # libcst's native parser cannot be interrupted by the time bound, and it
     # takes time quadratic in the length of an operator chain. CPython's parser
     # (parsing only, about 20x faster) refuses such nesting at once.
@@ -71,13 +71,16 @@ def _extract(path: str, text: str, ctx: "ExtractContext") -> FileFacts:
     positions = compute_positions(module)
     names = Names(module, getattr(ctx, "module", "") or "", is_package=path.endswith("__init__.py"))
     info = alembic.revision_info(module)
-    kind = "alembic" if info is not None else "python"
-    emit_queries = info is None or bool(getattr(ctx, "check_migration_queries", False))
+    other_migration = info is None and (migration or django.is_django_migration(module, path))
+    kind = "alembic" if info is not None else "migration" if other_migration else "python"
+    emit_queries = kind == "python" or bool(getattr(ctx, "check_migration_queries", False))
     walker = Walker(module, positions, names, ctx, RECOGNISERS, emit_queries=emit_queries)
     facts = FileFacts(path=path, kind=kind)
     facts.models = collect_models(walker)
     if info is not None:
         facts.alembic = alembic.revision(walker, info)
+    elif other_migration:
+        facts.events = django.migration_events(walker, module, executes=migration)
     walker.run_module()
     facts.queries = sorted(walker.queries, key=lambda q: (q.span.line, q.span.column))
     facts.problems = walker.problems
