@@ -69,6 +69,10 @@ def _inferred(w: "Walk", func: cst.BaseExpression) -> "QueryWrapper | None":
         cls = instances.class_of(w, func.value)
         if cls is not None:
             return index.method(cls, name)
+        # `Database.select(...)`: a static method called on the class itself
+        owner = index.class_named(w.names.qualified(func.value)) if isinstance(func.value, cst.Name) else None
+        if owner is not None and func.value.value not in w.env:
+            return index.method(owner, name)
         return index.function(w.names.qualified(func))
     if isinstance(func, cst.Name) and func.value in index.by_name and func.value not in w.env:
         return index.function(w.names.qualified(func))
