@@ -7,7 +7,7 @@ file position of every character, and hands the text to the SQL front end.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import libcst as cst
 
@@ -163,20 +163,27 @@ def binary(w: "Walk", node: cst.BinaryOperation) -> Tmpl | None:
         template = left[0]
         elements = _percent_arguments(node.right)
         used: set[int] = set()
-
-        def resolve(name: str, position: Pos) -> Sequence[Piece] | None:
-            expr = elements.get(name)
-            if expr is None:
-                return None
-            found = inline(w, expr)
-            if found is not None:
-                used.add(id(expr))
-            return found
-
-        pieces = apply_percent(template.pieces, resolve)
+        pieces = apply_percent(template.pieces, _resolver(w, elements.get, used))
         _use_rest(w, node.right, elements, used)
         return Tmpl(template.origin, pieces, template.statement)
     return None
+
+
+def _resolver(w: "Walk", argument: Callable[[str], cst.BaseExpression | None], used: set[int]):
+    """The field resolver of `%` and `.format`: a field whose argument's text
+    is known (a constant) is inlined, and that argument recorded in `used`;
+    any other field is a hole."""
+
+    def resolve(field: str, position: Pos) -> Sequence[Piece] | None:
+        expr = argument(field)
+        if expr is None:
+            return None
+        found = inline(w, expr)
+        if found is not None:
+            used.add(id(expr))
+        return found
+
+    return resolve
 
 
 def _percent_arguments(right: cst.BaseExpression) -> dict[str, cst.BaseExpression]:
@@ -210,16 +217,10 @@ def method(w: "Walk", template: Tmpl, name: str, node: cst.Call) -> tuple | None
         named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
         used: set[int] = set()
 
-        def resolve(field: str, position: Pos) -> Sequence[Piece] | None:
-            expr = positional[int(field)] if field.isdigit() and int(field) < len(positional) else named.get(field)
-            if expr is None:
-                return None
-            found = inline(w, expr)
-            if found is not None:
-                used.add(id(expr))
-            return found
+        def argument(field: str) -> cst.BaseExpression | None:
+            return positional[int(field)] if field.isdigit() and int(field) < len(positional) else named.get(field)
 
-        pieces = apply_format(template.pieces, resolve)
+        pieces = apply_format(template.pieces, _resolver(w, argument, used))
         for arg in node.args:
             if id(arg.value) not in used:
                 w.use(w.ev(arg.value))

@@ -146,12 +146,8 @@ def _naive_ranges(text: str):
         if ch in "'\"":
             j = text.find(ch, i + 1)
             i = n if j == -1 else j + 1
-        elif text.startswith("--", i):
-            j = text.find("\n", i)
-            i = n if j == -1 else j + 1
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j == -1 else j + 2
+        elif (after := _comment_end(text, i)) is not None:
+            i = after
         elif ch == "$" and (tag := DOLLAR_TAG.match(text, i)):
             j = text.find(tag.group(0), tag.end())
             i = n if j == -1 else j + len(tag.group(0))
@@ -171,12 +167,20 @@ def strip_sql_comments(text: str) -> str:
     while i < n:
         if text[i].isspace():
             i += 1
-        elif text.startswith("--", i):
-            j = text.find("\n", i)
-            i = n if j == -1 else j + 1
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j == -1 else j + 2
+        elif (after := _comment_end(text, i)) is not None:
+            i = after
         else:
             break
     return text[i:]
+
+
+def _comment_end(text: str, i: int) -> int | None:
+    """Where the SQL comment that starts at `i` ends (an unterminated one runs
+    to the end); None when no comment starts there."""
+    if text.startswith("--", i):
+        j = text.find("\n", i)
+        return len(text) if j == -1 else j + 1
+    if text.startswith("/*", i):
+        j = text.find("*/", i + 2)
+        return len(text) if j == -1 else j + 2
+    return None
