@@ -91,6 +91,21 @@ def string_value(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def constant_value(node: cst.BaseExpression) -> str | None:
+    """A string literal, or `", ".join([...])` of string literals: known
+    without running anything (a column list built once at module level)."""
+    value = string_value(node)
+    if value is not None:
+        return value
+    if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "join"
+            and len(node.args) == 1 and isinstance(node.args[0].value, (cst.List, cst.Tuple))):
+        separator = string_value(node.func.value)
+        items = [string_value(e.value) if isinstance(e, cst.Element) else None for e in node.args[0].value.elements]
+        if separator is not None and all(item is not None for item in items):
+            return separator.join(items)  # type: ignore[arg-type]
+    return None
+
+
 class Names:
     """Imports and module-level string constants of one module."""
 
@@ -147,7 +162,7 @@ class Names:
             return
         for small in statement.body:
             if isinstance(small, cst.Assign):
-                value = string_value(small.value)
+                value = constant_value(small.value)
                 for target in small.targets:
                     if isinstance(target.target, cst.Name):
                         self.defined.add(target.target.value)
@@ -156,7 +171,7 @@ class Names:
             elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                 self.defined.add(small.target.value)
                 if small.value is not None:
-                    value = string_value(small.value)
+                    value = constant_value(small.value)
                     if value is not None:
                         self.constants[small.target.value] = value
 
