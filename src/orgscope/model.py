@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 import yaml
 
 from orgscope.errors import ConfigError
+from orgscope.postgres import sql_name_parts
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.([A-Za-z_][A-Za-z0-9_$]*|\*))?$")
@@ -48,27 +49,6 @@ def split_table_name(name: str) -> tuple[str | None, str]:
     return (None if schema in ("", "public") else schema), table
 
 
-_NAME_PART = re.compile(r'\s*(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))\s*')
-
-
-def sql_name_parts(text: str) -> list[str] | None:
-    """A dotted name as PostgreSQL reads it: `"tenantId"` is exact, `Agents`
-    folds to `agents`, `archive."Workflow"` has two parts. None when the
-    text is not such a name."""
-    parts: list[str] = []
-    position = 0
-    while True:
-        match = _NAME_PART.match(text, position)
-        if match is None:
-            return None
-        quoted, plain = match.groups()
-        parts.append(quoted.replace('""', '"') if quoted is not None else plain.lower())
-        position = match.end()
-        if position == len(text):
-            return parts
-        if text[position] != ".":
-            return None
-        position += 1
 
 
 # --- "does this text mention ...": the one test, used by every stage -----------

@@ -1,4 +1,5 @@
-"""PostgreSQL's own rules that orgscope follows: how it spells column types
+"""PostgreSQL's own rules that orgscope follows: how it reads a name (quoted
+exact, unquoted folded to lower case), how it spells column types
 and how it names the objects it names itself (truncation to 63 characters,
 the names of unnamed indexes and constraints).
 
@@ -9,6 +10,31 @@ the rules and `orgscope db` all use them, so each is written once.
 from __future__ import annotations
 
 import re
+
+# --- names as written -------------------------------------------------------------
+
+_NAME_PART = re.compile(r'\s*(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))\s*')
+
+
+def sql_name_parts(text: str) -> list[str] | None:
+    """A dotted name as PostgreSQL reads it: `"tenantId"` is exact, `Agents`
+    folds to `agents`, `archive."Workflow"` has two parts. None when the
+    text is not such a name."""
+    parts: list[str] = []
+    position = 0
+    while True:
+        match = _NAME_PART.match(text, position)
+        if match is None:
+            return None
+        quoted, plain = match.groups()
+        parts.append(quoted.replace('""', '"') if quoted is not None else plain.lower())
+        position = match.end()
+        if position == len(text):
+            return parts
+        if text[position] != ".":
+            return None
+        position += 1
+
 
 # PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes.
 MAX_IDENTIFIER = 63
