@@ -198,7 +198,7 @@ def test_index_names_are_global_per_schema():
     """})
     assert schema.index("idx_org").table == "agents"
     assert schema.table("calls").indexes == {}  # PostgreSQL rejects the second idx_org
-    assert any("idx_org already exists" in w for w in schema.warnings)
+    assert any("index idx_org: a relation of that name already exists" in str(r) for r in schema.refusals)
     assert schema.index("idx_org", "archive").table == "calls"
 
 
@@ -512,10 +512,10 @@ def test_render_schema_text_says_where_and_why():
     assert "  index: none usable (only a partial index: idx_calls_org)" in text
     assert "  clerk_org_id: missing" in text
     assert "dropped at db/migrations/002_more.sql:1" in lines[block["campaigns"]]
-    assert "unknown (no migration creates it)" in lines[block["webhook_endpoints"]]
+    assert "unknown (never created by any migration)" in lines[block["webhook_endpoints"]]
     assert "  index: none usable (idx_contacts_clerk_org_id was dropped at db/migrations/002_more.sql:2)" in text
 
 
 def test_render_schema_text_with_no_migrations_lists_every_table_as_unknown():
     text = render_schema_text(replay([]), MODEL)
-    assert text.count("unknown (no migration creates it)") == len(MODEL.org_tables)
+    assert text.count("unknown (never created by any migration)") == len(MODEL.org_tables)

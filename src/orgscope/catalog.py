@@ -132,6 +132,7 @@ def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalo
     migrations = sql_migrations + ordered
     schema = replay(migrations)
     warnings.extend(schema.warnings)
+    warnings.extend(str(refusal) for refusal in schema.refusals)
     return Catalog(model=model, schema=schema, models=models, migration_paths=[p for p, _ in migrations],
                    warnings=warnings, plan=plan)
 

@@ -281,6 +281,7 @@ class CreateIndex:
 class DropIndex:
     names: list[str]
     span: Span
+    constraint: bool = False  # ALTER TABLE ... DROP CONSTRAINT (DROP INDEX cannot drop a constraint's index)
 
 
 @dataclass(slots=True)
@@ -288,6 +289,23 @@ class RenameIndex:
     old: str
     new: str
     span: Span
+
+
+@dataclass(slots=True)
+class Expect:
+    """What a statement needs of the schema it runs on, or PostgreSQL rejects
+    it: a table or index that exists, a column that exists (`column`) or does
+    not yet (`no-column`). `syntax` is a form PostgreSQL rejects whatever the
+    schema (`message` says which). Read before the statement's own events;
+    statements inside DO bodies, often guarded, expect nothing."""
+
+    what: str  # table | column | no-column | index | free-name | syntax | declared (exists, columns unseen)
+    table: str | None
+    span: Span
+    statement: str  # ALTER TABLE, CREATE INDEX ... for the message
+    schema: str | None = None
+    name: str | None = None  # the column or index
+    message: str = ""
 
 
 # --- row level security ------------------------------------------------------
@@ -376,6 +394,7 @@ SchemaEvent = Union[
     CreateIndex,
     DropIndex,
     RenameIndex,
+    Expect,
 ]
 
 

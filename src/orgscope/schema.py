@@ -38,6 +38,7 @@ from orgscope.facts import (
     AlterColumnType,
     AlterPolicy,
     CreatePolicy,
+    Expect,
     DropPolicy,
     PolicyExpr,
     RowSecurity,
@@ -148,6 +149,21 @@ class Where:
         return f"{self.path}:{self.span.line}"
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A statement PostgreSQL would reject on the schema the migrations build:
+    the table or index it needs does not exist, a column is added twice, a
+    syntax PostgreSQL does not have. The replay skips what it cannot apply."""
+
+    where: Where
+    message: str
+    table: str | None = None
+    schema: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
 @dataclass(slots=True)
 class IndexState:
     name: str
@@ -162,6 +178,8 @@ class IndexState:
     # Every column the index depends on: its keys, the columns their
     # expressions use, INCLUDE and WHERE columns. DROP COLUMN of any drops it.
     uses: set[str] = field(default_factory=set)
+    constraint: bool = False  # a PRIMARY KEY / UNIQUE constraint's: DROP INDEX cannot drop it
+    primary: bool = False
 
     @property
     def leading_column(self) -> str | None:
@@ -256,6 +274,10 @@ class Schema:
         self.dropped_tables: dict[TableKey, Where] = {}
         self.dropped_indexes: list[IndexState] = []
         self.warnings: list[str] = []
+        self.refusals: list[Refusal] = []
+        # Tables whose columns the replay cannot see (CREATE TABLE ... AS,
+        # LIKE, PARTITION OF): they exist, so a statement on them is no refusal.
+        self._declared: set[TableKey] = set()
         # The first migration that enables row level security or creates a
         # policy: the project relies on it (the pack's `rls: auto`).
         self.rls_used_at: Where | None = None
@@ -304,6 +326,9 @@ class Schema:
     def apply(self, path: str, event: SchemaEvent) -> None:
         """Apply one event, recording the indexes of the table it touches
         before and after it."""
+        if isinstance(event, Expect):
+            self._check(path, event)
+            return
         before_key, after_key = self._keys_touched(event)
         before_state = self._tables.get(before_key) if before_key is not None else None
         before_name = before_state.name if before_state is not None else None
@@ -432,8 +457,12 @@ class Schema:
     def _drop_table(self, path: str, event: DropTable) -> None:
         key = _key(event.table, event.schema)
         where = Where(path, event.span)
+        state = self._tables.get(key)
         self._forget_table(key, where)
-        self.dropped_tables[key] = where
+        if state is not None and state.created:
+            self.dropped_tables[key] = where
+        # else nothing the migrations built was there to drop: the table stays
+        # "never created by any migration", not "dropped".
 
     def _forget_table(self, key: TableKey, where: Where | None) -> None:
         state = self._tables.pop(key, None)
@@ -452,12 +481,17 @@ class Schema:
 
     def _add_index(self, path: str, index: IndexDef, state: TableState, constraint: bool = False) -> None:
         name = index.name
+        if index.kind == "primary" and any(i.primary for i in state.indexes.values()):
+            self.refusals.append(Refusal(Where(path, index.span), f"{state.name} has a primary key already; "
+                                         "PostgreSQL rejects a second one", state.name, state.schema))
+            return
         if name is None:
             name = self._generated_index_name(state, index, constraint)
         elif self._name_taken(state.schema, name):
             if not index.if_not_exists:
-                self.warnings.append(f"{path}:{index.span.line}: index {name} already exists; "
-                                     "PostgreSQL would reject this statement, the replay ignores it")
+                self.refusals.append(Refusal(Where(path, index.span), f"index {name}: a relation of that name "
+                                             "already exists; PostgreSQL rejects this statement, the replay "
+                                             "ignores it", state.name, state.schema))
             return
         state.indexes[name] = IndexState(
             name=name,
@@ -468,6 +502,8 @@ class Schema:
             partial=index.partial,
             created_at=Where(path, index.span),
             uses=set(index.uses or ()) | {c for c in index.columns if c is not None},
+            constraint=constraint or index.kind in ("primary", "unique"),
+            primary=index.kind == "primary",
         )
         self._index_owner[(state.schema, name)] = _key(state.name, state.schema)
 
@@ -501,6 +537,8 @@ class Schema:
                 continue  # DROP INDEX IF EXISTS, or an index made outside the migrations
             state = self._tables[owner]
             index = state.indexes.get(_split_index_name(qualified)[1])
+            if index is not None and index.constraint and not event.constraint:
+                return  # PostgreSQL refuses the whole DROP INDEX: the index belongs to a constraint
             if index is not None:
                 self._drop_index(state, index, where)
 
@@ -523,6 +561,72 @@ class Schema:
         index.renamed_at = Where(path, event.span)
         state.indexes[event.new] = index
         self._index_owner[(schema, event.new)] = owner
+
+    # what statements need
+
+    def _check(self, path: str, expect: Expect) -> None:
+        """Record a refusal when the schema built so far lacks what the
+        statement needs. Only the public schema: others (auth, storage ...)
+        often belong to the platform the migrations run on."""
+        schema = None if expect.schema == "public" else expect.schema
+        if expect.what == "declared":
+            self._declared.add(_key(expect.table, schema))
+            return
+        message = self._refusal(expect, schema)
+        if message is not None:
+            table = expect.table
+            if table is None and expect.what == "index":
+                owner = self._index_owner.get((schema, expect.name))
+                table = owner[1] if owner else None
+            where = "" if expect.what == "syntax" else " on the schema the migrations build"
+            self.refusals.append(Refusal(Where(path, expect.span),
+                                         f"{expect.statement}: {message}; PostgreSQL rejects this statement{where}",
+                                         table, schema))
+
+    def _refusal(self, expect: Expect, schema: str | None) -> str | None:
+        if expect.what == "syntax":
+            return expect.message
+        if schema is not None:
+            return None
+        if expect.what == "free-name":
+            table = self._tables.get((None, expect.name))
+            if (None, expect.name) in self._index_owner or (table is not None and table.created) \
+                    or (None, expect.name) in self._declared:
+                return f"a relation named {expect.name} already exists"
+            return None
+        if expect.what in ("index", "droppable-index"):
+            if (None, expect.name) in self._index_owner:
+                index = self.index(expect.name)
+                if expect.statement == "DROP INDEX" and index is not None and index.constraint:
+                    return (f"index {expect.name} belongs to a constraint of {index.table}; drop it with "
+                            "ALTER TABLE ... DROP CONSTRAINT")
+                return None
+            if expect.what == "droppable-index":
+                return None
+            dropped = next((i for i in reversed(self.dropped_indexes) if i.name == expect.name), None)
+            if dropped is not None and dropped.dropped_at is not None:
+                return f"index {expect.name} was dropped at {dropped.dropped_at}"
+            return f"no migration creates index {expect.name}"
+        key = _key(expect.table, schema)
+        state = self._tables.get(key)
+        if state is None or not state.created:
+            if expect.what != "table" or key in self._declared:
+                # A column of a missing table: the statement's table refusal
+                # says it (or ALTER TABLE IF EXISTS makes it a no-op).
+                return None
+            dropped = self.dropped_tables.get(key)
+            if dropped is not None:
+                return f"table {expect.table} was dropped at {dropped}"
+            return f"table {expect.table} is never created by any migration"
+        column = expect.name
+        if expect.what == "column" and column not in state.columns:
+            dropped_column = state.column_dropped_at.get(column)
+            gone = f" (dropped or renamed at {dropped_column})" if dropped_column else ""
+            return f"{expect.table} has no column {column}{gone}"
+        if expect.what == "no-column" and column in state.columns:
+            added = state.column_added_at.get(column)
+            return f"column {column} of {expect.table} already exists" + (f" (added at {added})" if added else "")
+        return None
 
     # row level security
 
@@ -636,6 +740,6 @@ def replay(migrations: list[tuple[str, list[SchemaEvent]]]) -> Schema:
     schema = Schema()
     for path, events in migrations:
         for event in events:
-            if type(event) in _APPLY:
+            if type(event) in _APPLY or isinstance(event, Expect):
                 schema.apply(path, event)
     return schema

@@ -487,7 +487,7 @@ class _Reader:
             return
         name = self.name(args[0])
         if name:
-            self.events.append(DropIndex([name], self.span(args[0])))
+            self.events.append(DropIndex([name], self.span(args[0]), constraint=True))
 
     def op_execute(self, node: cst.Call, args, schema) -> None:
         if not args:

@@ -17,7 +17,7 @@ def render_schema_text(schema: Schema, model: TenancyModel) -> str:
     for row in rows:
         head = row["table"].ljust(width)
         if row["status"] == "unknown":
-            lines.append(f"{head}  unknown (no migration creates it)")
+            lines.append(f"{head}  unknown (never created by any migration)")
         elif row["status"] == "dropped":
             lines.append(f"{head}  dropped at {row['dropped_at']}")
         else:

@@ -48,3 +48,19 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
                 CODE, facts.path, ref.span, message, table=ref.table, statement_line=query.span.line,
                 anchor=query.text,
             )
+    yield from _refused_migration_statements(ctx, facts)
+
+
+def _refused_migration_statements(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
+    """A migration statement on an org table that PostgreSQL would reject on
+    the schema the migrations build: the database the application runs on is
+    then not the one the migrations describe, and what orgscope checks may not
+    be what is deployed."""
+    if facts.kind != "migration":
+        return
+    for refusal in ctx.catalog.schema.refusals:
+        if refusal.where.path == facts.path and ctx.model.is_org_table(refusal.table, refusal.schema):
+            message = (f"{refusal.message}: the database the application runs on is not the one the migrations "
+                       "build, so the org tables orgscope checks may not be the ones deployed")
+            yield ctx.finding(CODE, facts.path, refusal.where.span, message, table=refusal.table,
+                              anchor=refusal.message)

@@ -49,6 +49,7 @@ from orgscope.facts import (
     CreateTable,
     DropColumn,
     DropIndex,
+    Expect,
     DropTable,
     IndexDef,
     Problem,
@@ -106,15 +107,21 @@ def schema_events(
     dialect: str = "postgres",
     *,
     model: TenancyModel | None = None,
+    expectations: bool = False,
 ) -> tuple[list[SchemaEvent], list[Problem]]:
     """The schema changes of one statement, and what could not be understood.
 
     `stmt` comes from `split_statements(file_text, dialect)`; `text_positions`
     indexes the whole file text. `model` names the org tables (for Problems);
-    the bundled pack is used when it is not given.
+    the bundled pack is used when it is not given. With `expectations`, the
+    events also say what the statement needs of the schema (facts.Expect),
+    before its changes.
     """
     reader = _Reader(stmt, text_positions, dialect, model or _bundled_model(), depth=0)
-    return reader.read()
+    events, problems = reader.read()
+    if not expectations:
+        events = [e for e in events if not isinstance(e, Expect)]
+    return events, problems
 
 
 @lru_cache(maxsize=1)
@@ -153,6 +160,14 @@ class _Reader:
         self.problems: list[Problem] = []
         # Parts of the statement that could not be read (an unknown action).
         self.unread = 0
+
+    def expect(self, what: str, table: str | None, schema: str | None, span: Span, statement: str,
+               name: str | None = None, message: str = "") -> None:
+        """What this statement needs of the schema (facts.Expect). Not inside a
+        DO body: what runs there is often guarded by IF or EXCEPTION."""
+        if self.depth == 0:
+            self.events.append(Expect(what=what, table=table, span=span, statement=statement, schema=schema,
+                                      name=name, message=message))
 
     def _relative_tokens(self, stmt: Statement) -> list[Token]:
         if stmt.tokens is not None:
@@ -250,7 +265,8 @@ class _Reader:
             self._plpgsql_statement()
         else:
             return [], []
-        if not self.events and self.unread and not self.problems:
+        changes = [e for e in self.events if not isinstance(e, Expect)]
+        if not changes and self.unread and not self.problems:
             self._problem_if_org("could not read this DDL statement; the schema replay skips it")
         return self.events, self.problems
 
@@ -296,6 +312,12 @@ class _Reader:
             self._create_table_from_tree(tree)
         else:
             self._create_table_from_tokens()
+        for i, event in enumerate(self.events):
+            if isinstance(event, CreateTable) and not event.if_not_exists and self.depth == 0:
+                # Tables and indexes share one namespace per schema.
+                self.events.insert(i, Expect(what="free-name", table=event.table, span=event.span,
+                                             statement="CREATE TABLE", schema=event.schema, name=event.table))
+                break
 
     def _create_table_from_tree(self, tree: _Tree) -> None:
         create = tree.expr
@@ -311,7 +333,9 @@ class _Reader:
         if any(isinstance(p, exp.TemporaryProperty) for p in props):
             return
         if any(isinstance(p, exp.PartitionedOfProperty) for p in props):
-            return  # a partition: its columns are the parent's
+            # A partition: its columns are the parent's. It exists all the same.
+            self.expect("declared", table, schema, table_span, "CREATE TABLE")
+            return
         elements = target.expressions if isinstance(target, exp.Schema) else []
         if create.args.get("expression") is not None or any(isinstance(e, exp.LikeProperty) for e in elements):
             if self.model.is_org_table(table, schema):
@@ -322,6 +346,7 @@ class _Reader:
                     table=table,
                     statement_line=self.positions.position(self.start)[0],
                 ))
+            self.expect("declared", table, schema, table_span, "CREATE TABLE")
             return
         event = CreateTable(table=table, span=table_span, columns={}, schema=schema,
                             if_not_exists=bool(create.args.get("exists")))
@@ -484,6 +509,9 @@ class _Reader:
         if index is None:
             self.unread += 1
         else:
+            self.expect("table", index.table, index.schema, index.span, "CREATE INDEX")
+            for column in dict.fromkeys(c for c in index.columns if c is not None):
+                self.expect("column", index.table, index.schema, index.span, "CREATE INDEX", name=column)
             self.events.append(CreateIndex(index))
 
     def _index_from_tree(self, tree: _Tree) -> IndexDef | None:
@@ -601,7 +629,7 @@ class _Reader:
     def _alter_table(self) -> None:
         cursor = tok.Cursor(self.tokens)
         cursor.accept("ALTER", "TABLE")
-        cursor.accept("IF", "EXISTS")
+        if_exists = cursor.accept("IF", "EXISTS")
         cursor.accept("ONLY")
         named = cursor.name()
         if named is None:
@@ -612,7 +640,14 @@ class _Reader:
         cursor.accept("*")
         if cursor.at("ALL", "IN"):
             return  # ALTER TABLE ALL IN TABLESPACE: moves storage only
+        if not if_exists:
+            self.expect("table", table, schema, self.span(first, last), "ALTER TABLE")
         header_end = cursor.index()
+        for group in tok.split_top_level(self.tokens[header_end:]):
+            words = [t.text.upper() for t in group[:5] if t.token_type not in tok.QUOTED]
+            if words[:2] == ["ADD", "CONSTRAINT"] and words[2:5] == ["IF", "NOT", "EXISTS"]:
+                self.expect("syntax", table, schema, self.span(group[0], group[4]), "ALTER TABLE",
+                            message="ADD CONSTRAINT IF NOT EXISTS is not PostgreSQL syntax")
         if cursor.at("RENAME"):
             self._rename_in_table(cursor, table, schema)
             return
@@ -644,6 +679,8 @@ class _Reader:
                 self.unread += 1
                 return
             name, type_, span, indexes = column
+            if not action.args.get("exists"):
+                self.expect("no-column", table, schema, span, "ADD COLUMN", name=name)
             self.events.append(AddColumn(table=table, column=name, type=type_, span=span, schema=schema))
             self.events.extend(CreateIndex(index) for index in indexes)
         elif isinstance(action, exp.Drop):
@@ -653,12 +690,15 @@ class _Reader:
                 if not isinstance(name_ident, exp.Identifier):
                     continue
                 if kind == "COLUMN":
-                    self.events.append(DropColumn(table=table, column=_ident_name(name_ident),
-                                                  span=self.node_span(tree, name_ident), schema=schema))
+                    span = self.node_span(tree, name_ident)
+                    if not action.args.get("exists"):
+                        self.expect("column", table, schema, span, "DROP COLUMN", name=_ident_name(name_ident))
+                    self.events.append(DropColumn(table=table, column=_ident_name(name_ident), span=span,
+                                                  schema=schema))
                 elif kind == "CONSTRAINT":
                     # Dropping a PRIMARY KEY / UNIQUE constraint drops its index.
                     self.events.append(DropIndex(names=[_qualified(schema, _ident_name(name_ident))],
-                                                 span=self.node_span(tree, name_ident)))
+                                                 span=self.node_span(tree, name_ident), constraint=True))
         elif isinstance(action, exp.AlterColumn):
             ident = action.this
             dtype = action.args.get("dtype")
@@ -666,6 +706,8 @@ class _Reader:
                 type_index = self._type_keyword_after(self.token_at(tree, ident))
                 written = self._type_tokens(type_index + 1) if type_index is not None else ""
                 type_ = normalise_type(written) if written else normalise_type(dtype.sql(dialect=self.dialect))
+                self.expect("column", table, schema, self.node_span(tree, ident), "ALTER COLUMN",
+                            name=_ident_name(ident))
                 self.events.append(AlterColumnType(table=table, column=_ident_name(ident), type=type_,
                                                    span=self.node_span(tree, ident), schema=schema))
         elif isinstance(action, exp.AddConstraint):
@@ -678,6 +720,10 @@ class _Reader:
             old_ident = old.this if isinstance(old, exp.Column) else old
             new_ident = new.this if isinstance(new, exp.Column) else new
             if isinstance(old_ident, exp.Identifier) and isinstance(new_ident, exp.Identifier):
+                self.expect("column", table, schema, self.node_span(tree, old_ident), "RENAME COLUMN",
+                            name=_ident_name(old_ident))
+                self.expect("no-column", table, schema, self.node_span(tree, new_ident), "RENAME COLUMN",
+                            name=_ident_name(new_ident))
                 self.events.append(RenameColumn(table=table, old=_ident_name(old_ident), new=_ident_name(new_ident),
                                                 span=self.node_span(tree, new_ident), schema=schema))
         # Any other action sqlglot understood (SET, OWNER, defaults ...) changes
@@ -702,12 +748,14 @@ class _Reader:
                 self._add_constraint_from_tokens(cursor, table, schema, table_span)
                 return
             cursor.accept("COLUMN")
-            cursor.accept("IF", "NOT", "EXISTS")
+            if_not_exists = cursor.accept("IF", "NOT", "EXISTS")
             named = cursor.name()
             if named is None:
                 self.unread += 1
                 return
             token = named[1]
+            if not if_not_exists:
+                self.expect("no-column", table, schema, self.span(token), "ADD COLUMN", name=tok.ident(token))
             type_ = normalise_type(self._type_tokens(self.by_start[token.start] + 1))
             self.events.append(AddColumn(table=table, column=tok.ident(token), type=type_, span=self.span(token),
                                          schema=schema))
@@ -715,14 +763,17 @@ class _Reader:
             constraint = cursor.accept("CONSTRAINT")
             if not constraint:
                 cursor.accept("COLUMN")
-            cursor.accept("IF", "EXISTS")
+            if_exists = cursor.accept("IF", "EXISTS")
             named = cursor.name()
             if named is None:
                 self.unread += 1
                 return
             token = named[1]
+            if not constraint and not if_exists:
+                self.expect("column", table, schema, self.span(token), "DROP COLUMN", name=tok.ident(token))
             if constraint:
-                self.events.append(DropIndex(names=[_qualified(schema, tok.ident(token))], span=self.span(token)))
+                self.events.append(DropIndex(names=[_qualified(schema, tok.ident(token))], span=self.span(token),
+                                             constraint=True))
             else:
                 self.events.append(DropColumn(table=table, column=tok.ident(token), span=self.span(token),
                                               schema=schema))
@@ -738,6 +789,7 @@ class _Reader:
             cursor.accept("SET", "DATA")
             type_token = cursor.token()
             if cursor.accept("TYPE") and type_token is not None:
+                self.expect("column", table, schema, self.span(token), "ALTER COLUMN", name=tok.ident(token))
                 written = self._type_tokens(self.by_start[type_token.start] + 1)
                 self.events.append(AlterColumnType(table=table, column=tok.ident(token), type=normalise_type(written),
                                                    span=self.span(token), schema=schema))
@@ -808,6 +860,8 @@ class _Reader:
         if not old or not new:
             self.unread += 1
             return
+        self.expect("column", table, schema, self.span(old[1]), "RENAME COLUMN", name=tok.ident(old[1]))
+        self.expect("no-column", table, schema, self.span(new[1]), "RENAME COLUMN", name=tok.ident(new[1]))
         self.events.append(RenameColumn(table=table, old=tok.ident(old[1]), new=tok.ident(new[1]),
                                         span=self.span(new[1]), schema=schema))
 
@@ -816,7 +870,7 @@ class _Reader:
     def _alter_index(self) -> None:
         cursor = tok.Cursor(self.tokens)
         cursor.accept("ALTER", "INDEX")
-        cursor.accept("IF", "EXISTS")
+        if_exists = cursor.accept("IF", "EXISTS")
         named = cursor.name()
         if named is None:
             self.unread += 1
@@ -828,6 +882,10 @@ class _Reader:
             self.unread += 1
             return
         parts = named[0]
+        if not if_exists:
+            self.expect("index", None, tok.schema_of(parts), self.span(named[1], named[2]), "ALTER INDEX",
+                        name=parts[-1])
+        self.expect("free-name", None, tok.schema_of(parts), self.span(new[2]), "ALTER INDEX", name=tok.ident(new[2]))
         self.events.append(RenameIndex(old=_qualified(tok.schema_of(parts), parts[-1]), new=tok.ident(new[2]),
                                        span=self.span(new[2])))
 
@@ -840,7 +898,7 @@ class _Reader:
         if not is_table:
             cursor.accept("INDEX")
             cursor.accept("CONCURRENTLY")
-        cursor.accept("IF", "EXISTS")
+        if_exists = cursor.accept("IF", "EXISTS")
         while True:
             named = cursor.name()
             if named is None:
@@ -848,6 +906,12 @@ class _Reader:
                 return
             parts, first, last = named
             schema = tok.schema_of(parts)
+            if not is_table:
+                # IF EXISTS does not help when the index belongs to a constraint.
+                self.expect("index" if not if_exists else "droppable-index", None, schema, self.span(first, last),
+                            "DROP INDEX", name=parts[-1])
+            elif not if_exists:
+                self.expect("table", parts[-1], schema, self.span(first, last), "DROP TABLE")
             if is_table:
                 self.events.append(DropTable(table=parts[-1], span=self.span(first, last), schema=schema))
             else:

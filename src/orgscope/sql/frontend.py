@@ -39,7 +39,7 @@ def extract_sql_file(path: str, text: str, kind: str, ctx: ExtractContext) -> Fi
         word = stmt.first_word
         if kind == "migration" and word in DDL_WORDS:
             try:
-                events, problems = schema_events(stmt, positions, ctx.dialect, model=model)
+                events, problems = schema_events(stmt, positions, ctx.dialect, model=model, expectations=True)
             except Exception as exc:  # one broken statement must not stop the file
                 events, problems = [], problems_for(stmt, positions, model, f"internal error: {exc}")
             facts.events.extend(events)
