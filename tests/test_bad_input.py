@@ -33,12 +33,12 @@ def test_binary_file_is_skipped_with_a_note_and_the_rest_is_checked(tmp_path):
     assert any("binary" in note and "queries/blob.sql" in note for note in result.notes)
 
 
-def test_non_utf8_file_is_org900(tmp_path):
+def test_non_utf8_file_is_org900_and_its_query_still_judged(tmp_path):
     _write(tmp_path, {**VIOLATION, "queries/latin1.sql": "SELECT * FROM agents WHERE name = 'café';\n".encode("latin-1")})
     result = _run(tmp_path)
     codes = _codes_by_path(result)
     assert codes["queries/bad.sql"] == ["ORG001"]
-    assert codes["queries/latin1.sql"] == ["ORG900"]
+    assert codes["queries/latin1.sql"] == ["ORG900", "ORG001"]
     assert "UTF-8" in next(f.message for f in result.findings if f.path == "queries/latin1.sql")
 
 

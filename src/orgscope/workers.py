@@ -151,7 +151,9 @@ class Extractor:
                 results[source.rel] = cached
             else:
                 pending.append((source, text, key))
-        for (source, _, key), facts in zip(pending, self._extract(pending)):
+        for (source, text, key), facts in zip(pending, self._extract(pending)):
+            if REPLACEMENT in text and (problem := _decode_problem(source)) is not None:
+                facts.problems.insert(0, problem)  # the rest was analysed; the replacement is reported
             if not _is_internal_failure(facts):
                 self.cache.put(key, facts)
             results[source.rel] = facts
@@ -279,13 +281,29 @@ def read_source(source: SourceFile, config: Config) -> tuple[bytes, str, None] |
         return None, None, FileFacts(path=source.rel, kind=source.kind, notes=[f"skipped binary file {source.rel}"])
     try:
         text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # One stray byte (a Latin-1 comment) must not hide the queries around
+        # it: the bytes are replaced, the file analysed, and ORG900 says so.
+        text = data.decode("utf-8-sig", errors="replace")
+    return data, text, None
+
+
+REPLACEMENT = "\ufffd"
+
+
+def _decode_problem(source: SourceFile) -> Problem | None:
+    """The ORG900 note of a file that is not valid UTF-8 (None when its U+FFFD are its own)."""
+    try:
+        data = source.content if source.content is not None else source.path.read_bytes()
+        data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, None, _problem(
-            source.rel, source.kind,
-            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); not analysed", line=line,
-        )
-    return data, text, None
+        message = (f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); undecodable bytes "
+                   f"were replaced and the rest analysed")
+        return Problem(span=Span(line, 1, line, 2), message=message)
+    except OSError:
+        return None
+    return None
 
 
 def _problem(rel: str, kind: str, message: str, line: int = 1) -> FileFacts:

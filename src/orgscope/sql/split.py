@@ -138,19 +138,34 @@ DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 
 def _naive_ranges(text: str):
     """(start, end) of each semicolon-separated piece, skipping semicolons in
-    quotes, comments and dollar-quoted bodies; an unterminated one runs to the end."""
+    quotes, comments and dollar-quoted bodies. An unterminated one ends its
+    piece at the end of its line: the broken statement is reported, and the
+    statements after it are still read (not swallowed into a string that
+    never closes)."""
     start = i = 0
     n = len(text)
     while i < n:
         ch = text[i]
+        closer = None
         if ch in "'\"":
-            j = text.find(ch, i + 1)
-            i = n if j == -1 else j + 1
+            closer, skip = ch, i + 1
+        elif text.startswith("/*", i):
+            closer, skip = "*/", i + 2  # an unclosed one ends at its line, below
         elif (after := _comment_end(text, i)) is not None:
             i = after
+            continue
         elif ch == "$" and (tag := DOLLAR_TAG.match(text, i)):
-            j = text.find(tag.group(0), tag.end())
-            i = n if j == -1 else j + len(tag.group(0))
+            closer, skip = tag.group(0), tag.end()
+        if closer is not None:
+            j = text.find(closer, skip)
+            if j != -1:
+                i = j + len(closer)
+                continue
+            line_end = text.find("\n", i)
+            if line_end == -1:
+                break
+            yield start, line_end
+            i = start = line_end + 1
         elif ch == ";":
             yield start, i
             i += 1
