@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from orgscope import __version__
-from orgscope.config import SEVERITIES, Config, check_code, resolve_config
+from orgscope.config import SEVERITIES, Config, check_code, configs_for_paths, resolve_config
 from orgscope.errors import OrgscopeError
 from orgscope.report import FORMATS
 
@@ -73,7 +73,8 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--config", "config_path", metavar="FILE", help="Config file (default: the nearest .orgscope.yaml or pyproject.toml with [tool.orgscope]).")
 @click.option("--rule-pack", metavar="FILE", help="Use this tenancy rule pack instead of the configured or bundled one.")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--output-format", "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format (--format is the same option).")
 @click.option("--output", "-o", metavar="FILE", type=click.Path(path_type=Path), help="Write the report to FILE instead of standard output.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None, help="Lowest severity that makes the exit code 1 [default: error].")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules (comma-separated, repeatable).")
@@ -121,43 +122,49 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
                                "--baseline or --diff-base")
     if force and write_baseline_path is None:
         raise click.UsageError("--force only applies to --write-baseline")
-    config = _load(config_path, rule_pack)
-    if cache_dir is not None:
-        config = config.with_overrides(cache_dir=str(cache_dir.absolute()))
-    options = Options(
-        select=_codes(select, "--select"),
-        ignore=_codes(ignore, "--ignore"),
-        use_cache=not no_cache,
-        jobs=jobs,
-        debug=debug,
-    )
     if stdin_filename is not None and list(map(str, paths)) != ["-"]:
         raise click.UsageError("--stdin-filename names what `-` reads: give `-` as the only path")
-    if "-" in map(str, paths):
-        if len(paths) != 1:
-            raise click.UsageError("`-` (standard input) must be the only path")
-        options.stdin = _stdin_source(config, stdin_filename)
-        paths = ()
+    reading_stdin = "-" in map(str, paths)
+    if reading_stdin and len(paths) != 1:
+        raise click.UsageError("`-` (standard input) must be the only path")
+    # Standard input is governed by the config of the file it names.
+    where = [Path(stdin_filename)] if reading_stdin and stdin_filename else [] if reading_stdin else list(paths)
+    projects = configs_for_paths(where, config_path, rule_pack, Path.cwd())
+    if len(projects) > 1 and (baseline_path is not None or write_baseline_path is not None):
+        raise click.UsageError("the paths belong to projects with different configurations; use a baseline "
+                               "with one project at a time")
     baseline = None
     if baseline_path is not None:
         from orgscope.baseline import load_baseline
 
         baseline = load_baseline(baseline_path)
-    if diff_base:
-        from orgscope.discover import Discoverer
-        from orgscope.gitdiff import changed_lines, touches_migrations
+    stdin_data = click.get_binary_stream("stdin").read() if reading_stdin else None
+    results = []
+    for config, project_paths in projects:
+        if cache_dir is not None:
+            config = config.with_overrides(cache_dir=str(cache_dir.absolute()))
+        options = Options(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore"),
+                          use_cache=not no_cache, jobs=jobs, debug=debug)
+        if reading_stdin:
+            options.stdin = _stdin_source(config, stdin_filename, stdin_data)
+            project_paths = []
+        if diff_base:
+            from orgscope.discover import Discoverer
+            from orgscope.gitdiff import changed_lines, touches_migrations
 
-        diff = changed_lines(config.root, diff_base)
-        options.only_lines = diff.lines
-        options.changed_migrations = touches_migrations(diff, Discoverer(config).classify)
-    try:
-        result = run(list(paths), config, options, baseline=baseline)
-    except OrgscopeError:
-        raise
-    except Exception as exc:  # the last line of defence: a clear message, exit 2
-        if debug:
-            traceback.print_exc()
-        raise OrgscopeError(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)") from None
+            diff = changed_lines(config.root, diff_base)
+            options.only_lines = diff.lines
+            options.changed_migrations = touches_migrations(diff, Discoverer(config).classify)
+        try:
+            results.append((config, run(list(project_paths), config, options, baseline=baseline)))
+        except OrgscopeError:
+            raise
+        except Exception as exc:  # the last line of defence: a clear message, exit 2
+            if debug:
+                traceback.print_exc()
+            raise OrgscopeError(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)") from None
+    root, result = _combined(results)
+    config = results[0][0]
 
     if write_baseline_path is not None:
         from orgscope.baseline import write_baseline
@@ -173,7 +180,7 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
         # Said on standard error too, since not every format has room for it.
         click.echo("orgscope: warning: no file was checked (no *.py or *.sql file under the given paths)", err=True)
     use_color = _color(color, output)
-    text = render(fmt, result, root=config.root, docs=rule_docs(), color=use_color, show_source=show_source,
+    text = render(fmt, result, root=root, docs=rule_docs(), color=use_color, show_source=show_source,
                   statistics=statistics)
     if output is not None:
         from orgscope.writes import write_output
@@ -184,13 +191,12 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
             raise OrgscopeError(f"cannot write {output}: {exc.strerror or exc}") from None
     elif not quiet:
         click.echo(text, nl=False, color=use_color)
-    sys.exit(exit_code(result, fail_on or config.fail_on))
+    sys.exit(max(exit_code(r, fail_on or c.fail_on) for c, r in results))
 
 
-def _stdin_source(config: Config, name: str | None):
+def _stdin_source(config: Config, name: str | None, data: bytes):
     from orgscope.discover import Discoverer, SourceFile
 
-    data = click.get_binary_stream("stdin").read()
     if name is None:
         return SourceFile(config.root / "-", "-", "sql", content=data)
     path = Path(name).absolute()
@@ -200,6 +206,34 @@ def _stdin_source(config: Config, name: str | None):
     if kind is None:
         raise click.UsageError(f"--stdin-filename {name}: orgscope checks *.py and *.sql files")
     return SourceFile(path, rel, kind, content=data)
+
+
+def _combined(results: list) -> tuple[Path, "RunResult"]:
+    """One report for the projects of a run. With one project, paths stay
+    relative to its config's folder; with several, each finding's path is
+    prefixed with its project's folder, relative to the folder they share."""
+    from dataclasses import replace
+
+    from orgscope.findings import RunResult
+
+    if len(results) == 1:
+        config, result = results[0]
+        return config.root, result
+    roots = [config.root.resolve() for config, _ in results]
+    base = Path(os.path.commonpath(roots))
+    findings = []
+    for (config, result), root in zip(results, roots):
+        prefix = root.relative_to(base).as_posix()
+        findings.extend(replace(f, path=f"{prefix}/{f.path}" if prefix != "." else f.path) for f in result.findings)
+    findings.sort(key=lambda f: f.sort_key())
+    return base, RunResult(
+        findings=findings,
+        files=sum(r.files for _, r in results),
+        seconds=sum(r.seconds for _, r in results),
+        version=results[0][1].version,
+        notes=[note for _, r in results for note in r.notes],
+        baseline_unmatched=sum(r.baseline_unmatched for _, r in results),
+    )
 
 
 def _color(choice: str, output: Path | None) -> bool:

@@ -157,21 +157,53 @@ def load_config(path: Path | None, cwd: Path, known_codes: set[str]) -> Config:
     return Config(root=root, source=where, **values)
 
 
-def resolve_config(config_path: str | None, rule_pack: str | None, cwd: Path) -> Config:
-    """The configuration a command runs with: `--config` or the nearest config
-    file, then `--rule-pack` on top."""
+def resolve_config(config_path: str | None, rule_pack: str | None, cwd: Path, start: Path | None = None) -> Config:
+    """The configuration a command runs with: `--config`, or the config file
+    nearest to `start` (default: `cwd`), then `--rule-pack` on top. Without a
+    config file the root is the git top level above `start`, else `cwd`."""
     from orgscope.rules import known_codes
 
-    path = Path(config_path) if config_path else find_config(cwd)
+    start = start or cwd
+    path = Path(config_path) if config_path else find_config(start)
     if config_path and not path.is_file():
         raise ConfigError(config_path, None, "configuration file not found")
-    config = load_config(path, cwd, known_codes())
+    config = load_config(path, git_top_level(start) or cwd, known_codes())
     if rule_pack:
         pack = Path(rule_pack)
         if not pack.is_file():
             raise ConfigError(rule_pack, "--rule-pack", "rule pack file not found")
         config = config.with_overrides(rule_pack=pack.resolve())
     return config
+
+
+def git_top_level(start: Path) -> Path | None:
+    """The work tree holding `start`: the nearest folder with a `.git` (no git process needed)."""
+    for folder in [start, *start.parents]:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def configs_for_paths(paths: list[Path], config_path: str | None, rule_pack: str | None,
+                      cwd: Path) -> list[tuple[Config, list[Path]]]:
+    """Each checked path with the configuration that governs it: the config
+    file found walking up from the path itself (so `orgscope check backend`
+    from the repository root uses backend/.orgscope.yaml, and pre-commit,
+    which passes paths from the root, sees a sub-folder's config). Paths under
+    one config are checked together; `--config` governs every path."""
+    if config_path or not paths:
+        return [(resolve_config(config_path, rule_pack, cwd), paths)]
+    groups: dict[tuple, tuple[Config, list[Path]]] = {}
+    for given in paths:
+        path = given if given.is_absolute() else cwd / given
+        start = path if path.is_dir() else path.parent
+        start = start.resolve() if start.exists() else start.absolute()
+        found = find_config(start)
+        key = ("config", found.resolve()) if found else ("root", git_top_level(start) or cwd)
+        if key not in groups:
+            groups[key] = (resolve_config(None, rule_pack, cwd, start), [])
+        groups[key][1].append(given)
+    return list(groups.values())
 
 
 def check_code(code: str, known_codes: set[str], where: str, key: str) -> None:
