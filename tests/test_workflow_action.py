@@ -88,3 +88,32 @@ def test_the_documented_workflow_uses_the_action_inputs():
             for step in job["steps"]:
                 if "orgscope" in str(step.get("uses", "")):
                     assert set(step.get("with", {})) <= set(ACTION["inputs"])
+
+
+# args -> (exit code, does stdout hold annotations, the file the report went to or None)
+FORMAT_CASES = {
+    "no format asked: annotations": ("--no-cache", True, None),
+    "SARIF to a file": ("--no-cache --format sarif --output report.sarif", False, "report.sarif"),
+    "--output-format=json": ("--no-cache --output-format=json --output report.json", False, "report.json"),
+    "-f concise": ("--no-cache -f concise", False, None),
+}
+
+
+@pytest.mark.parametrize("args, annotations, report", list(FORMAT_CASES.values()), ids=list(FORMAT_CASES))
+def test_run_step_appends_the_github_format_only_when_none_was_asked(workspace, args, annotations, report):
+    proc = run_step(workspace, ".", args)
+    assert proc.returncode == 1, proc.stderr
+    assert ("::error " in proc.stdout) == annotations
+    if report is not None:
+        text = (workspace / report).read_text()
+        assert "::error" not in text and text.lstrip().startswith("{")
+
+
+def test_install_step_installs_only_the_actions_own_revision(tmp_path):
+    script = STEPS["Install orgscope"]["run"]
+    assert "==" not in script and '"$ACTION_PATH"' in script
+    env = {**os.environ, "INPUT_VERSION": "9.9.9", "INPUT_PYTHON": "false", "ACTION_PATH": str(THIS_REPO),
+           "GITHUB_OUTPUT": str(tmp_path / "out")}
+    proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "not 9.9.9" in proc.stdout and "pin the action" in proc.stdout

@@ -42,7 +42,7 @@ def render(
     if fmt == "text":
         return text.render_text(result, root=root, color=color, show_source=show_source, statistics=statistics)
     if fmt == "concise":
-        return concise.render_concise(result)
+        return concise.render_concise(result, statistics=statistics)
     if fmt == "json":
         return json_format.render_json(result)
     if fmt == "sarif":

@@ -59,6 +59,16 @@ def summary_line(result: RunResult) -> str:
     )
 
 
+def statistics_lines(findings: list[Finding]) -> list[str]:
+    """`  3  ORG001  unscoped-query` per rule, most frequent first (`--statistics`)."""
+    counts = Counter(f.code for f in findings)
+    names = {f.code: f.name for f in findings}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    count_width = len(str(rows[0][1]))
+    code_width = max(len(code) for code in counts)
+    return [f"  {count:>{count_width}}  {code:<{code_width}}  {names[code]}".rstrip() for code, count in rows]
+
+
 def counts_by_code(findings: list[Finding]) -> dict[str, int]:
     """Number of findings per rule code, sorted by code."""
     return dict(sorted(Counter(f.code for f in findings).items()))

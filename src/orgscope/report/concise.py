@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from orgscope.report.common import displayable, one_line, summary_line
+from orgscope.report.common import displayable, one_line, statistics_lines, summary_line
 
 if TYPE_CHECKING:
     from orgscope.findings import RunResult
 
 
-def render_concise(result: RunResult) -> str:
+def render_concise(result: RunResult, statistics: bool = False) -> str:
     lines = [
         f"{displayable(f.path)}:{f.line}:{f.column}: {f.code} [{f.severity}] {displayable(one_line(f.message))}"
         for f in result.findings
     ]
+    if statistics and result.findings:
+        lines.extend(statistics_lines(result.findings))
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"

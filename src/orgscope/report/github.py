@@ -36,13 +36,13 @@ def annotation(finding: Finding) -> str:
     column = max(finding.column, 1)
     end_line = max(finding.end_line, line)
     properties = [("file", finding.path), ("line", str(line))]
-    # Annotations carry columns only for a range on one line; GitHub's
-    # columns are inclusive, orgscope's end column is exclusive.
+    # Annotations carry columns only for a range on one line; the end column
+    # is exclusive, as in the JSON and SARIF reports.
     if end_line == line:
         properties += [
             ("col", str(column)),
             ("endLine", str(end_line)),
-            ("endColumn", str(max(finding.end_column - 1, column))),
+            ("endColumn", str(max(finding.end_column, column + 1))),
         ]
     else:
         properties.append(("endLine", str(end_line)))

@@ -1,9 +1,9 @@
 """JUnit XML, for CI systems that show test reports.
 
-A test suite "orgscope" holds one test case per file with findings (named by
-its path) and one <failure> per finding. The `failures` counts are the number
-of findings. A run without findings is one passing test case, so the CI shows
-a green run rather than an empty report.
+A test suite "orgscope" holds one failed test case per finding (its class name
+is the file, so reports group by file; its name is the place and the rule),
+so `tests` and `failures` count the same thing. A run without findings is one
+passing test case, so the CI shows a green run rather than an empty report.
 """
 
 from __future__ import annotations
@@ -27,30 +27,24 @@ def xml_text(text: str) -> str:
 
 
 def render_junit(result: RunResult) -> str:
-    by_path: dict[str, list[Finding]] = {}
-    for finding in result.findings:
-        by_path.setdefault(finding.path, []).append(finding)
-
     seconds = f"{safe_seconds(result.seconds):.3f}"
-    tests = max(len(by_path), 1)
-    counts = {"tests": str(tests), "failures": str(len(result.findings)), "errors": "0", "skipped": "0"}
+    failures = len(result.findings)
+    counts = {"tests": str(max(failures, 1)), "failures": str(failures), "errors": "0", "skipped": "0"}
     suites = ET.Element("testsuites", {"name": SUITE, **counts, "time": seconds})
     suite = ET.SubElement(suites, "testsuite", {"name": SUITE, **counts, "time": seconds})
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", {"name": "orgscope.version", "value": xml_text(result.version)})
     ET.SubElement(properties, "property", {"name": "files_checked", "value": str(result.files)})
 
-    if not by_path:
+    if not result.findings:
         ET.SubElement(suite, "testcase", {"name": "orgscope check", "classname": SUITE, "time": seconds})
-    for path, findings in by_path.items():
-        case = ET.SubElement(suite, "testcase", {"name": xml_text(path), "classname": SUITE, "file": xml_text(path)})
-        for finding in findings:
-            failure = ET.SubElement(
-                case,
-                "failure",
-                {"message": xml_text(one_line(finding.message)), "type": finding.code},
-            )
-            failure.text = xml_text(_failure_text(finding))
+    for finding in result.findings:
+        path = xml_text(finding.path)
+        name = f"{path}:{finding.line}:{finding.column} {finding.code}"
+        case = ET.SubElement(suite, "testcase", {"name": name, "classname": path, "file": path,
+                                                 "line": str(finding.line)})
+        failure = ET.SubElement(case, "failure", {"message": xml_text(one_line(finding.message)), "type": finding.code})
+        failure.text = xml_text(_failure_text(finding))
     if result.notes:
         ET.SubElement(suite, "system-out").text = xml_text("\n".join(result.notes))
 

@@ -21,23 +21,24 @@ if TYPE_CHECKING:
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
-INFORMATION_URI = "https://pypi.org/project/orgscope/"
 FINGERPRINT_KEY = "orgscopeFingerprint/v1"
 SOURCE_ROOT = "%SRCROOT%"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 # GitHub rejects rule descriptions longer than this.
 DESCRIPTION_LIMIT = 1024
-# Rules whose default severity is error find cross-tenant access: GitHub shows
-# them as security alerts of high severity.
+# Rules at severity error (after the config's overrides) find cross-tenant
+# access: GitHub shows them as security alerts of high severity.
 SECURITY_SEVERITY = "8.0"
 
 
 def render_sarif(result: RunResult, *, docs: dict[str, RuleDoc], root: Path) -> str:
     rules: list[dict[str, Any]] = []
     rule_index: dict[str, int] = {}
+    # The severity a run gave each rule (the config may override the document's).
+    effective = {finding.code: finding.severity for finding in result.findings}
     for code, doc in docs.items():
         rule_index[code] = len(rules)
-        rules.append(rule_descriptor(doc))
+        rules.append(rule_descriptor(doc, effective.get(code, doc.severity)))
     for finding in result.findings:
         # A finding whose rule has no document still needs a rule to point at.
         if finding.code not in rule_index:
@@ -58,7 +59,6 @@ def render_sarif(result: RunResult, *, docs: dict[str, RuleDoc], root: Path) -> 
             "driver": {
                 "name": "orgscope",
                 "version": result.version,
-                "informationUri": INFORMATION_URI,
                 "rules": rules,
             }
         },
@@ -74,10 +74,11 @@ def render_sarif(result: RunResult, *, docs: dict[str, RuleDoc], root: Path) -> 
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
 
 
-def rule_descriptor(doc: RuleDoc) -> dict[str, Any]:
+def rule_descriptor(doc: RuleDoc, severity: str | None = None) -> dict[str, Any]:
+    severity = severity or doc.severity
     summary = doc.summary or doc.name or doc.code
     fix = doc.fix or summary
-    security = doc.severity == "error"
+    security = severity == "error"
     properties: dict[str, Any] = {"tags": ["security", "multi-tenancy"] if security else ["multi-tenancy"]}
     if security:
         properties["security-severity"] = SECURITY_SEVERITY
@@ -87,7 +88,7 @@ def rule_descriptor(doc: RuleDoc) -> dict[str, Any]:
         "shortDescription": {"text": _limit(summary)},
         "fullDescription": {"text": _limit(doc.why or summary)},
         "help": {"text": fix, "markdown": help_markdown(doc)},
-        "defaultConfiguration": {"level": LEVEL.get(doc.severity, "warning")},
+        "defaultConfiguration": {"level": LEVEL.get(severity, "warning")},
         "properties": properties,
     }
 

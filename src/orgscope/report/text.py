@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from orgscope.findings import Finding, RunResult
-from orgscope.report.common import displayable, one_line, summary_line
+from orgscope.report.common import displayable, one_line, statistics_lines, summary_line
 
 # Tabs in a source line are expanded to this width, in the shown line and
 # when placing the caret alike, so the caret stays under the token.
@@ -149,7 +148,7 @@ def render_text(result: RunResult, *, root: Path, color: bool, show_source: bool
         out.append("")
 
     if statistics and result.findings:
-        out.extend(_statistics(result.findings))
+        out.extend(statistics_lines(result.findings))
         out.append("")
     for note in result.notes:
         out.append(f"note: {displayable(one_line(note))}")
@@ -176,13 +175,3 @@ def _source_lines(excerpt: Excerpt, finding: Finding, painter: Painter) -> list[
         f" {painter.gutter(number + ' |')} {excerpt.text}".rstrip(),
         f" {painter.gutter(blank + ' |')} {caret}",
     ]
-
-
-def _statistics(findings: list[Finding]) -> list[str]:
-    """`  3  ORG001  unscoped-query` per rule, most frequent first."""
-    counts = Counter(f.code for f in findings)
-    names = {f.code: f.name for f in findings}
-    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    count_width = len(str(rows[0][1]))
-    code_width = max(len(code) for code in counts)
-    return [f"  {count:>{count_width}}  {code:<{code_width}}  {names[code]}".rstrip() for code, count in rows]

@@ -46,10 +46,16 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
             elif ref.op == "truncate":
                 message = f"TRUNCATE {table} deletes the rows of every organization; use DELETE ... WHERE {column} = $1"
             else:
-                message = f"query {verb} {table} without a {column} predicate; add `{_qualified(ref)}.{column} = <org id>`"
+                message = (f"query {verb} {table} without {_article(column)} {column} predicate; "
+                           f"add `{_qualified(ref)}.{column} = <org id>`")
             yield ctx.finding(
                 CODE, facts.path, ref.span, message, table=table, statement_line=query.span.line, anchor=query.text
             )
+
+
+def _article(word: str) -> str:
+    """'an org_id', 'an account_id', 'a clerk_org_id', 'a tenant_id' (by the first letter, as it is read)."""
+    return "an" if word[:1].lower() in "aeio" else "a"
 
 
 def _qualified(ref) -> str:

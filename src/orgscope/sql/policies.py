@@ -29,7 +29,7 @@ from orgscope.facts import (
 )
 from orgscope.model import TenancyModel
 from orgscope.sql import tokens as tok
-from orgscope.sql.split import get_dialect
+from orgscope.sql.split import get_dialect, plain_parse_error
 
 _COMMANDS = {"ALL": "all", "SELECT": "select", "INSERT": "insert", "UPDATE": "update", "DELETE": "delete"}
 # ALTER TABLE actions on row level security, as words.
@@ -63,7 +63,7 @@ def policy_expression(text: str, table: str, schema: str | None, span: Span, mod
         parsed = get_dialect(dialect).parser(error_level=ErrorLevel.RAISE).parse(
             get_dialect(dialect).tokenize(f"SELECT 1 FROM {target} WHERE ({text})"), text)
     except (ParseError, TokenError) as exc:
-        return PolicyExpr(written, error=str(exc).splitlines()[0] if str(exc) else "syntax error")
+        return PolicyExpr(written, error=plain_parse_error(str(exc).splitlines()[0]) if str(exc) else "syntax error")
     except Exception as exc:  # a parser bug must not stop the run
         return PolicyExpr(written, error=f"{type(exc).__name__}: {exc}")
     select = parsed[0] if parsed else None

@@ -103,11 +103,31 @@ def _token_start(text: str, token: Token) -> int:
 
 
 def _first_line(exc: Exception) -> str:
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    # sqlglot decorates messages with ANSI underline codes and its own
-    # positions (relative to what it was given); orgscope reports its own.
+    message = str(exc).splitlines()[0] if str(exc) else "syntax error"
+    return plain_parse_error(message)
+
+
+_TOKEN_REPR = re.compile(r"<Token token_type: TokenType\.(\w+), text: (.*?), line: -?\d+, col: -?\d+, "
+                         r"start: -?\d+, end: -?\d+, comments: \[.*?\]>")
+_MISSING = re.compile(r"Required keyword: '(\w+)' missing for <class '(?:[\w.]+\.)?(\w+)'>")
+_CLASS_REPR = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")
+
+
+def plain_parse_error(message: str) -> str:
+    """sqlglot's message in the words of SQL: no ANSI codes, no positions of
+    its own (orgscope reports real ones), no class names, no token reprs and
+    no snippet cut mid-word."""
     message = re.sub(r"\x1b\[[0-9;]*m", "", message)
-    return re.sub(r"\.?\s*Line \d+, Col: \d+\.?", "", message).strip()
+    message = re.sub(r"\.?\s*Line -?\d+, Col: -?\d+\.?", "", message).strip()
+    if message.startswith("Error tokenizing"):
+        return "the statement cannot be split into tokens (an unclosed quote, comment or dollar quote?)"
+    message = _MISSING.sub(lambda m: f"incomplete {m.group(2).upper()} (a required part is missing)", message)
+    message = _TOKEN_REPR.sub(lambda m: _token_words(m.group(1), m.group(2)), message)
+    return _CLASS_REPR.sub(lambda m: m.group(1).upper(), message) or "syntax error"
+
+
+def _token_words(kind: str, text: str) -> str:
+    return "the end of the statement" if kind == "SENTINEL" or not text.strip() else repr(text)
 
 
 def _split_on_semicolons(text: str, d: Dialect, parse: bool, offset: int, error: str, wanted) -> list[Statement]:
