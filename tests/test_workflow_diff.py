@@ -252,14 +252,16 @@ def test_schema_findings_are_reported_when_a_migration_changes(repo):
     assert reported(gate(repo)) == [("ORG002", "migrations/002_drop.sql", 1)]
 
 
-def test_old_schema_findings_surface_when_any_migration_changes(repo):
+def test_old_schema_findings_stay_quiet_and_new_ones_surface_when_a_migration_changes(repo):
     put(repo, "migrations/001_init.sql", MIGRATION.replace("CREATE INDEX idx_calls_clerk_org_id ON calls (clerk_org_id);\n", ""))
     commit(repo, "no calls index")
     git(repo, "branch", "-f", "main")  # the missing index is now old news on main
     put(repo, "queries/new.sql", "SELECT id FROM calls WHERE clerk_org_id = $1;\n")
     assert reported(gate(repo)) == []  # no migration touched: the old ORG002 stays quiet
     put(repo, "migrations/002_users.sql", "CREATE TABLE users (id uuid PRIMARY KEY, client_id uuid);\n")
-    assert reported(gate(repo)) == [("ORG002", "migrations/001_init.sql", 3)]
+    assert reported(gate(repo)) == []  # a migration changed, but the missing calls index is as old as main
+    put(repo, "migrations/003_voices.sql", "CREATE TABLE voices (id uuid PRIMARY KEY, clerk_org_id text);\n")
+    assert reported(gate(repo)) == [("ORG002", "migrations/003_voices.sql", 1)]
 
 
 def test_deleting_the_migration_that_made_the_index_is_reported(repo):

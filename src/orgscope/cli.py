@@ -156,7 +156,10 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
             options.only_lines = diff.lines
             options.changed_migrations = touches_migrations(diff, Discoverer(config).classify)
         try:
-            results.append((config, run(list(project_paths), config, options, baseline=baseline)))
+            result = run(list(project_paths), config, options, baseline=baseline)
+            if diff_base and result.findings:
+                result.findings = _new_since_base(result.findings, config, options, diff, list(project_paths))
+            results.append((config, result))
         except OrgscopeError:
             raise
         except Exception as exc:  # the last line of defence: a clear message, exit 2
@@ -206,6 +209,35 @@ def _stdin_source(config: Config, name: str | None, data: bytes):
     if kind is None:
         raise click.UsageError(f"--stdin-filename {name}: orgscope checks *.py and *.sql files")
     return SourceFile(path, rel, kind, content=data)
+
+
+def _new_since_base(findings: list, config: Config, options, diff, paths: list[Path]) -> list:
+    """The findings whose fingerprint (rule, path, table, statement) does not
+    exist at the merge-base: moving a function or a query is no new finding.
+    The base is checked with the same config, reusing the cache for files
+    the branch left unchanged."""
+    import tempfile
+    from dataclasses import replace
+
+    from orgscope.engine import Options, run
+    from orgscope.gitdiff import write_base_tree
+    from orgscope.workers import cache_folder
+
+    with tempfile.TemporaryDirectory(prefix="orgscope-base-") as tmp:
+        base_root = write_base_tree(diff, Path(tmp))
+        base_config = replace(config, root=base_root,
+                              cache_dir=str(cache_folder(config).absolute()) if options.use_cache else None)
+        base_paths = []
+        for given in paths:
+            rel = os.path.relpath((given if given.is_absolute() else Path.cwd() / given).resolve(), config.root.resolve())
+            if (base_root / rel).exists():
+                base_paths.append(base_root / rel)
+        if paths and not base_paths:
+            return findings  # none of the checked paths existed at the base
+        base_options = Options(select=options.select, ignore=options.ignore, use_cache=options.use_cache,
+                               jobs=options.jobs)
+        old = {f.fingerprint for f in run(base_paths or [base_root], base_config, base_options).findings}
+    return [f for f in findings if f.fingerprint not in old]
 
 
 def _combined(results: list) -> tuple[Path, "RunResult"]:

@@ -37,6 +37,7 @@ class DiffResult:
     lines: dict[str, set[int]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
     root: Path = Path(".")
+    top: Path = Path(".")  # the work tree's top level
 
     def text_at_base(self, rel: str) -> str | None:
         """The file as it was at the merge-base (for a deleted file), or None."""
@@ -67,7 +68,7 @@ def changed_lines(root: Path, rev: str) -> DiffResult:
     # rename detection on: whatever the user's git config says.
     patch = _git(top, "-c", "core.quotePath=true", "diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
                  "--find-renames", "--src-prefix=a/", "--dst-prefix=b/", base, "--", what="diff against the base")
-    result = DiffResult(base=base, root=root)
+    result = DiffResult(base=base, root=root, top=top)
     _parse_patch(patch, top, root, result)
 
     untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z", what="list untracked files")
@@ -76,6 +77,30 @@ def changed_lines(root: Path, rev: str) -> DiffResult:
         if rel is not None:
             result.lines[rel] = _all_lines(top / name)
     return result
+
+
+def write_base_tree(diff: DiffResult, into: Path) -> Path:
+    """The files git tracked at the merge-base, written under `into` (`git
+    archive`, so the work tree, the index and HEAD are left alone); returns
+    the folder there that corresponds to the config root."""
+    try:
+        inside = diff.root.relative_to(diff.top).as_posix()
+    except ValueError:
+        inside = "."
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", diff.base, "--", inside],
+        cwd=diff.top, capture_output=True, check=False, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+    )
+    if archive.returncode != 0:
+        message = archive.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        raise OrgscopeError(f"git failed to read the merge-base's files: {message[-1] if message else archive.returncode}")
+    into.mkdir(parents=True, exist_ok=True)
+    extract = subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, capture_output=True, check=False)
+    if extract.returncode != 0:
+        raise OrgscopeError(f"cannot unpack the merge-base's files: {extract.stderr.decode(errors='replace').strip()}")
+    folder = into / inside
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _parse_patch(patch: str, top: Path, root: Path, result: DiffResult) -> None:
