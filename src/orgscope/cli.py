@@ -71,7 +71,11 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--config", "config_path", metavar="FILE", help="Config file (default: the nearest .orgscope.yaml or pyproject.toml with [tool.orgscope]).")
+@click.option("--config", "config_args", multiple=True, metavar="FILE | KEY=VALUE",
+              help="A config file (default: the nearest .orgscope.yaml or pyproject.toml with [tool.orgscope], "
+                   "walking up from each path), or a `key = value` override in TOML, such as "
+                   "--config 'fail_on = \"warning\"' (repeatable).")
+@click.option("--isolated", is_flag=True, help="Read no config file (--config overrides still apply).")
 @click.option("--rule-pack", metavar="FILE", help="Use this tenancy rule pack instead of the configured or bundled one.")
 @click.option("--output-format", "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Output format (--format is the same option).")
@@ -79,6 +83,11 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None, help="Lowest severity that makes the exit code 1 [default: error].")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules (comma-separated, repeatable).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Not these rules (comma-separated, repeatable).")
+@click.option("--extend-select", multiple=True, metavar="CODES", help="These rules on top of the selection in force.")
+@click.option("--extend-ignore", multiple=True, metavar="CODES", help="Not these rules either (like --ignore).")
+@click.option("--exit-zero", is_flag=True, help="Exit code 0 even when findings reach --fail-on (2 still means an error).")
+@click.option("--show-files", is_flag=True, help="List the files that would be checked, with their kind, and exit.")
+@click.option("--show-settings", is_flag=True, help="Print the settings each checked path runs with, and exit.")
 @click.option("--show-source/--no-show-source", default=True, help="Show the source line and a caret under each finding (text format).")
 @click.option("--statistics", is_flag=True, help="Also print how many findings each rule produced.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
@@ -98,8 +107,8 @@ def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 @click.option("--write-baseline", "write_baseline_path", metavar="FILE", type=click.Path(path_type=Path),
               help="Record the current findings in FILE (a baseline) instead of reporting them; exit code 0.")
 @click.option("--force", is_flag=True, help="Let --write-baseline overwrite an existing file.")
-def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, show_source, statistics, quiet, color,
-          no_cache, cache_dir, stdin_filename, jobs, debug, diff_base, baseline_path, write_baseline_path, force) -> None:
+def check(paths, config_args, isolated, rule_pack, fmt, output, fail_on, select, ignore, extend_select, extend_ignore,
+          exit_zero, show_files, show_settings, show_source, statistics, quiet, color, no_cache, cache_dir, stdin_filename, jobs, debug, diff_base, baseline_path, write_baseline_path, force) -> None:
     """Check PATHS (default: the current folder) and report findings.
 
     \b
@@ -112,7 +121,7 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
       orgscope check --write-baseline orgscope-baseline.json     # adopt on an existing codebase
       orgscope check --baseline orgscope-baseline.json           # then fail only on new findings
     """
-    from orgscope.engine import Options, exit_code, run
+    from orgscope.engine import exit_code
     from orgscope.report import render
     from orgscope.rules import rule_docs
 
@@ -129,7 +138,11 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
         raise click.UsageError("`-` (standard input) must be the only path")
     # Standard input is governed by the config of the file it names.
     where = [Path(stdin_filename)] if reading_stdin and stdin_filename else [] if reading_stdin else list(paths)
-    projects = configs_for_paths(where, config_path, rule_pack, Path.cwd())
+    config_path, overrides = _config_args(config_args)
+    projects = configs_for_paths(where, config_path, rule_pack, Path.cwd(), overrides=overrides, isolated=isolated)
+    if show_files or show_settings:
+        _show(projects, show_files, show_settings, cache_dir)
+        sys.exit(EXIT_OK)
     if len(projects) > 1 and (baseline_path is not None or write_baseline_path is not None):
         raise click.UsageError("the paths belong to projects with different configurations; use a baseline "
                                "with one project at a time")
@@ -140,32 +153,13 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
         baseline = load_baseline(baseline_path)
     stdin_data = click.get_binary_stream("stdin").read() if reading_stdin else None
     results = []
-    for config, project_paths in projects:
-        if cache_dir is not None:
-            config = config.with_overrides(cache_dir=str(cache_dir.absolute()))
-        options = Options(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore"),
-                          use_cache=not no_cache, jobs=jobs, debug=debug)
-        if reading_stdin:
-            options.stdin = _stdin_source(config, stdin_filename, stdin_data)
-            project_paths = []
-        if diff_base:
-            from orgscope.discover import Discoverer
-            from orgscope.gitdiff import changed_lines, touches_migrations
-
-            diff = changed_lines(config.root, diff_base)
-            options.only_lines = diff.lines
-            options.changed_migrations = touches_migrations(diff, Discoverer(config).classify)
-        try:
-            result = run(list(project_paths), config, options, baseline=baseline)
-            if diff_base and result.findings:
-                result.findings = _new_since_base(result.findings, config, options, diff, list(project_paths))
-            results.append((config, result))
-        except OrgscopeError:
-            raise
-        except Exception as exc:  # the last line of defence: a clear message, exit 2
-            if debug:
-                traceback.print_exc()
-            raise OrgscopeError(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)") from None
+    with ProgressLine(sys.stderr, enabled=fmt in HUMAN_FORMATS and not quiet):
+        for config, project_paths in projects:
+            results.append(_check_project(config, project_paths, cache_dir=cache_dir, select=select, ignore=ignore,
+                                          extend_select=extend_select, extend_ignore=extend_ignore,
+                                          no_cache=no_cache, jobs=jobs, debug=debug, diff_base=diff_base,
+                                          baseline=baseline, stdin=(stdin_filename, stdin_data) if reading_stdin
+                                          else None))
     root, result = _combined(results)
     config = results[0][0]
 
@@ -194,7 +188,119 @@ def check(paths, config_path, rule_pack, fmt, output, fail_on, select, ignore, s
             raise OrgscopeError(f"cannot write {output}: {exc.strerror or exc}") from None
     elif not quiet:
         click.echo(text, nl=False, color=use_color)
-    sys.exit(max(exit_code(r, fail_on or c.fail_on) for c, r in results))
+    sys.exit(EXIT_OK if exit_zero else max(exit_code(r, fail_on or c.fail_on) for c, r in results))
+
+
+def _check_project(config: Config, project_paths, *, cache_dir, select, ignore, extend_select, extend_ignore,
+                   no_cache, jobs, debug, diff_base, baseline, stdin):
+    """One project's run: its config, its options, its diff and the findings new since the merge-base."""
+    from orgscope.engine import Options, run
+
+    if cache_dir is not None:
+        config = config.with_overrides(cache_dir=str(cache_dir.absolute()))
+    options = Options(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore"),
+                      extend_select=_codes(extend_select, "--extend-select"),
+                      extend_ignore=_codes(extend_ignore, "--extend-ignore"),
+                      use_cache=not no_cache, jobs=jobs, debug=debug)
+    if stdin is not None:
+        options.stdin = _stdin_source(config, *stdin)
+        project_paths = []
+    if diff_base:
+        from orgscope.discover import Discoverer
+        from orgscope.gitdiff import changed_lines, touches_migrations
+
+        diff = changed_lines(config.root, diff_base)
+        options.only_lines = diff.lines
+        options.changed_migrations = touches_migrations(diff, Discoverer(config).classify)
+    try:
+        result = run(list(project_paths), config, options, baseline=baseline)
+        if diff_base and result.findings:
+            result.findings = _new_since_base(result.findings, config, options, diff, list(project_paths))
+        return config, result
+    except OrgscopeError:
+        raise
+    except Exception as exc:  # the last line of defence: a clear message, exit 2
+        if debug:
+            traceback.print_exc()
+        raise OrgscopeError(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)") from None
+
+
+HUMAN_FORMATS = ("text", "concise")
+
+
+class ProgressLine:
+    """On a terminal, a run that takes more than `after` seconds says it is
+    under way (one line on standard error, erased when the run ends). Never in
+    a pipe or a file, and never for a machine format."""
+
+    def __init__(self, stream, *, enabled: bool = True, after: float = 1.0) -> None:
+        import threading
+
+        self.stream = stream
+        self.shown = False
+        wanted = enabled and getattr(stream, "isatty", lambda: False)()
+        self.timer = threading.Timer(after, self._show) if wanted else None
+        if self.timer is not None:
+            self.timer.daemon = True
+
+    def _show(self) -> None:
+        self.stream.write("orgscope: checking\u2026")
+        self.stream.flush()
+        self.shown = True
+
+    def __enter__(self) -> "ProgressLine":
+        if self.timer is not None:
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer.join()
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _config_args(values: tuple[str, ...]) -> tuple[str | None, dict]:
+    """`--config` values: at most one file, any number of `key = value` overrides."""
+    from orgscope.config import parse_override
+
+    files = [v for v in values if Path(v).is_file() or "=" not in v]
+    if len(files) > 1:
+        raise click.UsageError("--config names one file; the other --config values must be `key = value`")
+    overrides: dict = {}
+    for value in values:
+        if value not in files:
+            overrides.update(parse_override(value))
+    return (files[0] if files else None), overrides
+
+
+def _show(projects, files: bool, settings: bool, cache_dir) -> None:
+    """--show-files: each file and its kind; --show-settings: each project's resolved settings."""
+    from dataclasses import fields
+
+    from orgscope.discover import Discoverer
+    from orgscope.workers import cache_folder
+
+    for config, paths in projects:
+        if settings:
+            if cache_dir is not None:
+                config = config.with_overrides(cache_dir=str(cache_dir.absolute()))
+            click.echo(f"Settings for {', '.join(map(str, paths)) or '.'}:")
+            click.echo(f"  config file: {config.source or '(none: defaults)'}")
+            for item in fields(config):
+                click.echo(f"  {item.name}: {_shown(getattr(config, item.name))}")
+            click.echo(f"  cache folder: {cache_folder(config)}")
+        if files:
+            for source in Discoverer(config).files(list(paths) or [config.root], []):
+                click.echo(f"{source.path}  ({source.kind})")
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
 
 
 def _stdin_source(config: Config, name: str | None, data: bytes):
@@ -269,10 +375,13 @@ def _combined(results: list) -> tuple[Path, "RunResult"]:
 
 
 def _color(choice: str, output: Path | None) -> bool:
+    """--color, then NO_COLOR (off), then FORCE_COLOR (on), then: is it a terminal?"""
     if choice == "always":
         return True
     if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty()
 
 

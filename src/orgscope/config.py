@@ -40,6 +40,10 @@ class Config:
     dialect: str = "postgres"
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    # glob -> rule selectors not reported in the files it matches (paths relative to root)
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     severity: dict[str, str] = field(default_factory=dict)
     check_migration_queries: bool = False
     query_wrappers: tuple[QueryWrapper, ...] = ()
@@ -66,6 +70,9 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "dialect": (str, "a dialect name"),
     "select": (list, "a list of rule codes"),
     "ignore": (list, "a list of rule codes"),
+    "extend_select": (list, "a list of rule codes"),
+    "extend_ignore": (list, "a list of rule codes"),
+    "per_file_ignores": (dict, "a mapping of glob to a list of rule codes"),
     "severity": (dict, "a mapping of rule code to severity"),
     "check_migration_queries": (bool, "true or false"),
     "query_wrappers": (list, "a list of wrapper descriptions"),
@@ -103,15 +110,26 @@ def _has_tool_section(pyproject: Path) -> bool:
     return isinstance(data.get("tool"), dict) and "orgscope" in data["tool"]
 
 
-def load_config(path: Path | None, cwd: Path, known_codes: set[str]) -> Config:
-    """Load `path` (or the defaults when None) and validate every key."""
-    if path is None:
-        return Config(root=cwd)
-    where = str(path)
-    raw = _read_raw(path)
-    if not isinstance(raw, dict):
-        raise ConfigError(where, None, "the configuration must be a mapping of keys to values")
-    root = path.resolve().parent
+def load_config(path: Path | None, cwd: Path, known_codes: set[str],
+                overrides: dict[str, Any] | None = None) -> Config:
+    """Load `path` (or the defaults when None), then the `--config KEY=VALUE`
+    overrides on top, validating every key of both."""
+    values: dict[str, Any] = {}
+    root, source = cwd, None
+    if path is not None:
+        source = str(path)
+        raw = _read_raw(path)
+        if not isinstance(raw, dict):
+            raise ConfigError(source, None, "the configuration must be a mapping of keys to values")
+        root = path.resolve().parent
+        values = validated_values(raw, source, root, known_codes)
+    if overrides:
+        values.update(validated_values(overrides, "--config", root, known_codes))
+    return Config(root=root, source=source, **values)
+
+
+def validated_values(raw: dict[str, Any], where: str, root: Path, known_codes: set[str]) -> dict[str, Any]:
+    """The Config fields that `raw` (a config file's mapping) sets, each checked."""
     values: dict[str, Any] = {}
     for key, value in raw.items():
         key = str(key).replace("-", "_")
@@ -122,12 +140,13 @@ def load_config(path: Path | None, cwd: Path, known_codes: set[str]) -> Config:
             raise ConfigError(where, key, f"expected {words}, got {type(value).__name__} {value!r}")
         values[key] = value
 
-    for key in ("migrations", "include", "exclude", "select", "ignore", "scoping_helpers"):
+    for key in ("migrations", "include", "exclude", "select", "ignore", "extend_select", "extend_ignore",
+                "scoping_helpers"):
         if key in values:
             if not all(isinstance(item, str) and item for item in values[key]):
                 raise ConfigError(where, key, "every item must be a non-empty string")
             values[key] = tuple(values[key])
-    for key in ("select", "ignore"):
+    for key in ("select", "ignore", "extend_select", "extend_ignore"):
         for code in values.get(key, ()):
             check_code(code, known_codes, where, key)
     if "severity" in values:
@@ -154,20 +173,23 @@ def load_config(path: Path | None, cwd: Path, known_codes: set[str]) -> Config:
         if not pack.is_file():
             raise ConfigError(where, "rule_pack", f"rule pack file not found: {values['rule_pack']}")
         values["rule_pack"] = pack
-    return Config(root=root, source=where, **values)
+    if "per_file_ignores" in values:
+        values["per_file_ignores"] = _per_file_ignores(values["per_file_ignores"], where, known_codes)
+    return values
 
 
-def resolve_config(config_path: str | None, rule_pack: str | None, cwd: Path, start: Path | None = None) -> Config:
+def resolve_config(config_path: str | None, rule_pack: str | None, cwd: Path, start: Path | None = None, *,
+                   overrides: dict[str, Any] | None = None, isolated: bool = False) -> Config:
     """The configuration a command runs with: `--config`, or the config file
     nearest to `start` (default: `cwd`), then `--rule-pack` on top. Without a
     config file the root is the git top level above `start`, else `cwd`."""
     from orgscope.rules import known_codes
 
     start = start or cwd
-    path = Path(config_path) if config_path else find_config(start)
+    path = Path(config_path) if config_path else None if isolated else find_config(start)
     if config_path and not path.is_file():
         raise ConfigError(config_path, None, "configuration file not found")
-    config = load_config(path, git_top_level(start) or cwd, known_codes())
+    config = load_config(path, git_top_level(start) or cwd, known_codes(), overrides)
     if rule_pack:
         pack = Path(rule_pack)
         if not pack.is_file():
@@ -184,31 +206,72 @@ def git_top_level(start: Path) -> Path | None:
     return None
 
 
-def configs_for_paths(paths: list[Path], config_path: str | None, rule_pack: str | None,
-                      cwd: Path) -> list[tuple[Config, list[Path]]]:
+def configs_for_paths(paths: list[Path], config_path: str | None, rule_pack: str | None, cwd: Path, *,
+                      overrides: dict[str, Any] | None = None,
+                      isolated: bool = False) -> list[tuple[Config, list[Path]]]:
     """Each checked path with the configuration that governs it: the config
     file found walking up from the path itself (so `orgscope check backend`
     from the repository root uses backend/.orgscope.yaml, and pre-commit,
     which passes paths from the root, sees a sub-folder's config). Paths under
     one config are checked together; `--config` governs every path."""
+    settings = {"overrides": overrides, "isolated": isolated}
     if config_path or not paths:
-        return [(resolve_config(config_path, rule_pack, cwd), paths)]
+        return [(resolve_config(config_path, rule_pack, cwd, **settings), paths)]
     groups: dict[tuple, tuple[Config, list[Path]]] = {}
     for given in paths:
         path = given if given.is_absolute() else cwd / given
         start = path if path.is_dir() else path.parent
         start = start.resolve() if start.exists() else start.absolute()
-        found = find_config(start)
+        found = None if isolated else find_config(start)
         key = ("config", found.resolve()) if found else ("root", git_top_level(start) or cwd)
         if key not in groups:
-            groups[key] = (resolve_config(None, rule_pack, cwd, start), [])
+            groups[key] = (resolve_config(None, rule_pack, cwd, start, **settings), [])
         groups[key][1].append(given)
     return list(groups.values())
 
 
+def parse_override(text: str) -> dict[str, Any]:
+    """`--config 'key = value'` (TOML, as in ruff) as a one-key mapping."""
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", None, f"{text!r} is neither a file nor a TOML `key = value` pair ({exc})") from None
+    return parsed
+
+
 def check_code(code: str, known_codes: set[str], where: str, key: str) -> None:
-    if code.upper() not in known_codes:
-        raise ConfigError(where, key, f"unknown rule code {code!r} (known: {', '.join(sorted(known_codes))})")
+    """`code` selects at least one rule: a code, a prefix of codes (ORG0) or ALL."""
+    if not expand_codes((code,), known_codes):
+        raise ConfigError(where, key, f"unknown rule code {code!r} (known: ALL, a prefix such as ORG0, or one of "
+                                      f"{', '.join(sorted(known_codes))})")
+
+
+def expand_codes(selectors, known_codes) -> set[str]:
+    """The rule codes that selectors name: ALL, a code, or a prefix of codes (as in ruff)."""
+    codes: set[str] = set()
+    for selector in selectors:
+        wanted = selector.strip().upper()
+        if wanted == "ALL":
+            codes |= set(known_codes)
+        elif wanted:
+            codes |= {code for code in known_codes if code.startswith(wanted)}
+    return codes
+
+
+def _per_file_ignores(value: dict, where: str, known_codes: set[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    pairs = []
+    for glob, codes in value.items():
+        key = f"per_file_ignores.{glob}"
+        if not isinstance(glob, str) or not glob:
+            raise ConfigError(where, "per_file_ignores", "every key must be a non-empty glob")
+        if isinstance(codes, str):
+            codes = [codes]
+        if not isinstance(codes, list) or not all(isinstance(c, str) and c for c in codes):
+            raise ConfigError(where, key, "expected a list of rule codes")
+        for code in codes:
+            check_code(code, known_codes, where, key)
+        pairs.append((glob, tuple(c.upper() for c in codes)))
+    return tuple(pairs)
 
 
 def _read_raw(path: Path) -> Any:

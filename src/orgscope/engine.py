@@ -17,7 +17,7 @@ from pathlib import Path
 from orgscope import __version__
 from orgscope.baseline import Baseline
 from orgscope.catalog import Catalog, build_catalog, resolve_models
-from orgscope.config import Config
+from orgscope.config import Config, expand_codes
 from orgscope.discover import Discoverer, SourceFile
 from orgscope.facts import FileFacts, Span
 from orgscope.findings import SEVERITY_RANK, Finding, RunResult
@@ -32,6 +32,8 @@ class Options:
 
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
     only_lines: dict[str, set[int]] | None = None  # diff mode: path -> changed lines
     changed_migrations: bool = True  # diff mode: report schema findings?
     use_cache: bool = True
@@ -43,11 +45,26 @@ class Options:
 
 def enabled_codes(config: Config, options: Options) -> set[str]:
     """Command-line flags override the file: a code selected on the command line
-    is checked even when the file ignores it."""
-    cli_select = {c.upper() for c in options.select}
-    select = cli_select or {c.upper() for c in config.select} or set(RULES)
-    ignore = ({c.upper() for c in config.ignore} - cli_select) | {c.upper() for c in options.ignore}
+    is checked even when the file ignores it. Selectors are codes, prefixes
+    (ORG0) or ALL; the extend- forms add to whatever selection is in force."""
+    known = set(RULES)
+    cli_select = expand_codes(options.select, known)
+    select = cli_select or expand_codes(config.select, known) or known
+    select |= expand_codes(config.extend_select + options.extend_select, known)
+    ignore = ((expand_codes(config.ignore + config.extend_ignore, known) - cli_select)
+              | expand_codes(options.ignore + options.extend_ignore, known))
     return select - ignore
+
+
+def per_file_ignored(findings: list[Finding], config: Config) -> list[Finding]:
+    """Drop the findings that `per_file_ignores` turns off for their file."""
+    if not config.per_file_ignores:
+        return findings
+    import pathspec
+
+    rules = [(pathspec.GitIgnoreSpec.from_lines([glob]), expand_codes(codes, set(RULES)))
+             for glob, codes in config.per_file_ignores]
+    return [f for f in findings if not any(f.code in codes and spec.match_file(f.path) for spec, codes in rules)]
 
 
 def severities(config: Config) -> dict[str, str]:
@@ -109,6 +126,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     for rule in rules_of(Kind.AFTER_SUPPRESSION):
         if rule.code in enabled:
             findings.extend(rule.check(ctx, unused))
+    findings = per_file_ignored(findings, config)
     findings.sort(key=Finding.sort_key)
     # Fingerprints number identical statements within a file, so they are taken
     # before the baseline and the diff filter remove anything.

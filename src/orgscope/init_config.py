@@ -35,6 +35,9 @@ KEY_HELP: dict[str, str] = {
     "dialect": "The SQL dialect; PostgreSQL is the one supported.",
     "select": "Only run these rules (empty: every rule), for example ORG001 and ORG003.",
     "ignore": "Do not run these rules.",
+    "extend_select": "Rules checked on top of select (codes, prefixes such as ORG0, or ALL).",
+    "extend_ignore": "Rules not checked, on top of ignore.",
+    "per_file_ignores": "Rules not reported in the files a glob matches, for example {\"tests/**\": [\"ORG001\"]}.",
     "severity": "Severity per rule code: error, warning or info (for example ORG006 as a warning).",
     "check_migration_queries": "Also check the queries inside migrations (off: backfills span organizations).",
     "query_wrappers": (
@@ -62,7 +65,10 @@ def _defaults() -> dict[str, object]:
     values = {}
     for key in configurable_keys():
         value = getattr(default, key)
-        values[key] = list(value) if isinstance(value, tuple) else value
+        if key == "per_file_ignores":
+            values[key] = dict(value)  # stored as pairs, written as a mapping
+        else:
+            values[key] = list(value) if isinstance(value, tuple) else value
     return values
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from orgscope.rules import RuleDoc
 
 
-FORMATS: tuple[str, ...] = ("text", "concise", "json", "sarif", "github", "junit", "gitlab")
+FORMATS: tuple[str, ...] = ("text", "concise", "json", "json-lines", "sarif", "github", "junit", "gitlab")
 
 
 def render(
@@ -45,6 +45,8 @@ def render(
         return concise.render_concise(result, statistics=statistics)
     if fmt == "json":
         return json_format.render_json(result)
+    if fmt == "json-lines":
+        return json_format.render_json_lines(result)
     if fmt == "sarif":
         return sarif.render_sarif(result, docs=docs, root=root)
     if fmt == "github":

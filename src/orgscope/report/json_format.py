@@ -47,3 +47,8 @@ def render_json(result: RunResult) -> str:
     # ASCII output: undecodable file names (lone surrogates) stay valid JSON
     # and no console encoding can fail on it.
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+
+
+def render_json_lines(result: RunResult) -> str:
+    """One finding per line, each the same object as in the JSON format (for streaming tools)."""
+    return "".join(json.dumps(finding_object(f), ensure_ascii=True) + "\n" for f in result.findings)
