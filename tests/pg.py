@@ -28,6 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+# What a Supabase database gives every migration: the request roles and the
+# auth functions over the JWT claims PostgREST sets for each request.
+SUPABASE_BASICS = """
+DO $$ BEGIN
+    CREATE ROLE authenticated NOLOGIN; CREATE ROLE anon NOLOGIN; CREATE ROLE service_role NOLOGIN;
+EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE SCHEMA IF NOT EXISTS auth;
+GRANT USAGE ON SCHEMA auth TO authenticated, anon, service_role;
+CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS
+    $$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb $$;
+CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS
+    $$ SELECT nullif(auth.jwt() ->> 'sub', '')::uuid $$;
+"""
+
+
 class ServerUnavailable(Exception):
     """No PostgreSQL server can be started here; the message says why."""
 

@@ -46,6 +46,7 @@ def fresh_database(server, migrations: list[str], extra_sql: str = "") -> str:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(pg.SUPABASE_BASICS)
         for text in [*migrations, extra_sql]:
             for stmt in split_statements(text, parse=False):
                 conn.execute(stmt.text)

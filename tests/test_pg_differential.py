@@ -65,6 +65,7 @@ def server():
 @pytest.fixture(scope="module")
 def conn(server):
     connection = server.connect()
+    connection.execute(pg.SUPABASE_BASICS)
     yield connection
     connection.close()
 
@@ -647,16 +648,7 @@ _NEW_ROW = 100
 # after, and the unset case is the one that matters most.
 _SETTING = "app.org_id"
 
-_RLS_SETUP = """
-DO $$ BEGIN
-    CREATE ROLE authenticated NOLOGIN; CREATE ROLE anon NOLOGIN; CREATE ROLE service_role NOLOGIN;
-EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-CREATE SCHEMA IF NOT EXISTS auth;
-GRANT USAGE ON SCHEMA auth TO authenticated, anon, service_role;
-CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS
-    $$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb $$;
-CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS
-    $$ SELECT nullif(auth.jwt() ->> 'sub', '')::uuid $$;
+_RLS_SETUP = pg.SUPABASE_BASICS + """
 CREATE TABLE IF NOT EXISTS public.memberships (user_id uuid, org_id text);
 INSERT INTO public.memberships VALUES ('00000000-0000-0000-0000-00000000000a', 'org_a'),
                                       ('00000000-0000-0000-0000-00000000000b', 'org_b');
