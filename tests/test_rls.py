@@ -210,3 +210,37 @@ def test_policies_in_alembic_op_execute_are_judged_at_their_place(tmp_path):
         findings = run([tmp_path], Config(root=tmp_path), Options(use_cache=use_cache)).findings
         assert brief(findings) == [("ORG008", 12, 23)]
         assert "`auth.uid() IS NOT NULL`" in findings[0].message or "(auth.uid() IS NOT NULL)" in findings[0].message
+
+
+# --- orgscope schema ----------------------------------------------------------------------------------
+
+
+def test_schema_shows_row_level_security_and_each_policys_verdict(tmp_path):
+    from conftest import cli
+
+    write_tree(tmp_path, {"migrations/001.sql": """\
+        CREATE TABLE agents (id int, clerk_org_id text);
+        CREATE TABLE calls_v2 (id int, clerk_org_id text);
+        ALTER TABLE calls_v2 ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+        CREATE POLICY org ON calls_v2 AS RESTRICTIVE FOR SELECT USING (clerk_org_id = auth.jwt() ->> 'org_id');
+        CREATE POLICY "Everyone" ON calls_v2 FOR SELECT TO authenticated USING (true);
+        CREATE POLICY backfill ON calls_v2 TO service_role USING (true);
+        CREATE POLICY open ON calls_v2 FOR INSERT WITH CHECK (true);
+        ALTER TABLE calls_v2 RENAME TO calls;
+        ALTER TABLE agents ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE agents DISABLE ROW LEVEL SECURITY;
+        """})
+    result = cli(tmp_path, "schema")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    agents = lines[lines.index(next(l for l in lines if l.startswith("agents"))) + 1:][:4]
+    assert "  row level security: off (disabled at migrations/001.sql:10)" in agents
+    calls = lines[lines.index(next(l for l in lines if l.startswith("calls"))) + 1:][:7]
+    assert calls[-5:] == [
+        "  row level security: on, forced (enabled at migrations/001.sql:3)",
+        "  policy Everyone (SELECT, to authenticated, migrations/001.sql:5): scoped",
+        "  policy backfill (ALL, to service_role, migrations/001.sql:6): trusted roles only, not judged",
+        "  policy open (INSERT, to public, migrations/001.sql:7): lets other organizations' rows through for INSERT",
+        "  policy org (SELECT restrictive, to public, migrations/001.sql:4): scoped",
+    ]
+    assert "voices             unknown (no migration creates it)" in lines

@@ -465,12 +465,14 @@ def show_schema(config_path, rule_pack, paths) -> None:
     from orgscope.engine import build_project_catalog
     from orgscope.migration_order import render_plan_text
     from orgscope.report.schema_text import render_schema_text
+    from orgscope.rules.row_security import security_lines
 
     config = _load(config_path, rule_pack)
     catalog = build_project_catalog(list(paths), config)
     click.echo(render_plan_text(catalog.plan), nl=False)
     click.echo()
-    click.echo(render_schema_text(catalog.schema, catalog.model), nl=False)
+    click.echo(render_schema_text(catalog.schema, catalog.model,
+                                  lambda table: security_lines(table, catalog, catalog.model)), nl=False)
 
 
 @main.command("fix", short_help="Write a migration that creates the missing org indexes (--indexes).")

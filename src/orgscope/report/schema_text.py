@@ -3,13 +3,17 @@ rules/org_tables.py's `describe` judges."""
 
 from __future__ import annotations
 
-from orgscope.model import TenancyModel
+from typing import Callable
+
+from orgscope.model import TenancyModel, split_table_name
 from orgscope.rules.org_tables import describe
-from orgscope.schema import Schema
+from orgscope.schema import Schema, TableState
 
 
-def render_schema_text(schema: Schema, model: TenancyModel) -> str:
-    """`orgscope schema` as text: one paragraph per org table."""
+def render_schema_text(schema: Schema, model: TenancyModel,
+                       security: Callable[[TableState], list[str]] | None = None) -> str:
+    """`orgscope schema` as text: one paragraph per org table. `security`
+    gives the lines about a table's row level security and its policies."""
     rows = describe(schema, model)
     org = model.org_column
     lines = [f"{len(rows)} org tables, scoped by {org} {model.org_column_type}:", ""]
@@ -37,4 +41,8 @@ def render_schema_text(schema: Schema, model: TenancyModel) -> str:
             lines.append(f"  index: {index['name']} ({', '.join(index['columns'])}), created at {index['created_at']}")
         elif row["index_problem"] is not None:
             lines.append(f"  index: none usable ({row['index_problem']})")
+        schema_name, name = split_table_name(row["table"])
+        state = schema.known_table(name, schema_name)
+        if security is not None and state is not None and row["status"] != "dropped":
+            lines.extend(f"  {line}" for line in security(state))
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from orgscope.findings import Finding
 from orgscope.rules.base import RuleContext
-from orgscope.rules.row_security import PUBLIC, Judge, Leak, command_verdicts, org_filter_hint
+from orgscope.rules.row_security import PUBLIC, Leak, org_filter_hint, policy_leaks
 
 CODE = "ORG008"
 
@@ -31,23 +31,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             message = leak_message(table.qualified_name, policy, commands, leaks, ctx.model)
             yield ctx.finding(CODE, where.path, where.span, message, table=table.qualified_name,
                               statement_line=where.statement_line, anchor=f"{CODE}:{table.qualified_name}:{policy.name}")
-
-
-def policy_leaks(table, catalog, model) -> list[tuple[object, list[str], list[Leak]]]:
-    """(policy, commands it opens, its leaks) for each policy that lets other
-    organizations' rows through, in name order."""
-    judge = Judge(catalog, model, table)
-    by_policy: dict[str, tuple[list[str], list[Leak]]] = {}
-    for command, verdict in command_verdicts(table, catalog, model, judge).items():
-        for leak in verdict.leaks:
-            if not leak.readable:
-                continue
-            commands, leaks = by_policy.setdefault(leak.policy, ([], []))
-            if command not in commands:
-                commands.append(command)
-            if leak not in leaks:
-                leaks.append(leak)
-    return [(table.policies[name], *by_policy[name]) for name in sorted(by_policy)]
 
 
 def leak_message(table: str, policy, commands: list[str], leaks: list[Leak], model) -> str:

@@ -179,6 +179,48 @@ def _lets_nothing(expression: PolicyExpr) -> bool:
     return expression.error is None and not expression.branches
 
 
+def policy_leaks(table, catalog, model) -> list[tuple[object, list[str], list[Leak]]]:
+    """(policy, commands it opens, its leaks) for each policy that lets other
+    organizations' rows through, in name order."""
+    judge = Judge(catalog, model, table)
+    by_policy: dict[str, tuple[list[str], list[Leak]]] = {}
+    for command, verdict in command_verdicts(table, catalog, model, judge).items():
+        for leak in verdict.leaks:
+            if not leak.readable:
+                continue
+            commands, leaks = by_policy.setdefault(leak.policy, ([], []))
+            if command not in commands:
+                commands.append(command)
+            if leak not in leaks:
+                leaks.append(leak)
+    return [(table.policies[name], *by_policy[name]) for name in sorted(by_policy)]
+
+
+def security_lines(table, catalog, model) -> list[str]:
+    """What `orgscope schema` says about a table's row level security: on or
+    off and where, then each policy with its command and verdict."""
+    where = f" at {table.rls_changed_at}" if getattr(table, "rls_changed_at", None) else ""
+    if table.rls:
+        forced = ", forced" if table.rls_forced else ""
+        lines = [f"row level security: on{forced} (enabled{where})"]
+    else:
+        lines = [f"row level security: off ({'disabled' + where if where else 'never enabled'})"]
+    leaking = {policy.name: commands for policy, commands, _ in policy_leaks(table, catalog, model)}
+    for policy in sorted(table.policies.values(), key=lambda p: p.name):
+        kind = "" if policy.permissive else " restrictive"
+        roles = ", ".join(policy.roles)
+        if policy.name in leaking:
+            verdict = "lets other organizations' rows through for " + ", ".join(
+                c.upper() for c in leaking[policy.name])
+        elif all(role in model.trusted_roles for role in policy.roles):
+            verdict = "trusted roles only, not judged"
+        else:
+            verdict = "scoped"
+        created = f", {policy.changed_at}" if getattr(policy, "changed_at", None) else ""
+        lines.append(f"policy {policy.name} ({policy.command.upper()}{kind}, to {roles}{created}): {verdict}")
+    return lines
+
+
 def rls_required(model, schema, project_has_supabase: bool) -> bool:
     """The pack's `rls` key: `required`, `off`, or `auto` (required when a
     migration enables row level security or creates a policy, or the project
