@@ -94,20 +94,21 @@ def test_a_database_that_matches_healthy_migrations_passes(server, tmp_path, mon
 def test_live_findings_match_the_static_check_on_the_demo_app(server):
     migrations = [p.read_text() for p in sorted((DEMO / "migrations").glob("*.sql"))]
     dsn = fresh_database(server, migrations)
-    static = run([DEMO], Config(root=DEMO, select=("ORG002", "ORG004")), Options(use_cache=False))
+    static = run([DEMO], Config(root=DEMO, select=("ORG002", "ORG004", "ORG007", "ORG008")), Options(use_cache=False))
     # Word for word, less what only the migrations' history can say (which
     # migration dropped an index).
-    history = re.compile(r"\w+ (?:was dropped|stopped counting) at [^;)]+(?:; )?")
+    # A policy's branch is quoted as each side has it (pg_get_expr adds casts).
+    history = re.compile(r"\w+ (?:was dropped|stopped counting) at [^;)]+(?:; )?|(?<=the branch )`[^`]*` ")
     expected = {(f.code, f.table, f.severity, history.sub("", f.message)) for f in static.findings}
-    assert expected, "the demo app is built to have schema findings"
+    assert {code for code, *_ in expected} == {"ORG002", "ORG008"}, "the demo app is built to have these"
     assert any(history.search(f.message) for f in static.findings), "the demo app drops an org index"
 
     result = CliRunner().invoke(db_command, ["--dsn", dsn, "--format", "json", "--no-cache", str(DEMO)])
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     # The same verdicts in the same words as `orgscope check`.
-    live = {(f["code"], f["table"].removeprefix("public."), f["severity"], f["message"]) for f in data["findings"]
-            if f["code"] != "drift"}
+    live = {(f["code"], f["table"].removeprefix("public."), f["severity"], history.sub("", f["message"]))
+            for f in data["findings"] if f["code"] != "drift"}
     assert live == expected
     assert [f for f in data["findings"] if f["code"] == "drift"] == [], "the database is exactly the migrations"
     assert data["database"] == redact(dsn)
@@ -318,3 +319,59 @@ def test_a_broken_config_is_exit_2(tmp_path, monkeypatch):
 )
 def test_redact_hides_only_the_password(dsn, shown):
     assert redact(dsn) == shown
+
+
+RLS = {
+    "migrations/001_agents.sql": """
+        CREATE TABLE agents (id uuid PRIMARY KEY, clerk_org_id text NOT NULL);
+        CREATE INDEX idx_agents_clerk_org_id ON agents (clerk_org_id);
+        ALTER TABLE agents ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY agents_org ON agents TO authenticated USING (clerk_org_id = (SELECT auth.jwt() ->> 'org_id'));
+        CREATE POLICY agents_debug ON agents FOR SELECT USING (true);
+        CREATE TABLE calls (id uuid PRIMARY KEY, clerk_org_id text NOT NULL);
+        CREATE INDEX idx_calls_clerk_org_id ON calls (clerk_org_id);
+        ALTER TABLE calls ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY calls_org ON calls USING (clerk_org_id = current_setting('app.org_id', true));
+    """,
+    "migrations/002_cleanup.sql": """
+        DROP POLICY agents_debug ON agents;
+    """,
+}
+
+
+def test_row_level_security_is_judged_live_and_its_drift_reported(server, tmp_path, monkeypatch):
+    texts = write_migrations(tmp_path, RLS)
+    # The database missed the cleanup, and someone switched RLS off and
+    # changed a policy by hand.
+    dsn = fresh_database(server, texts[:1], """
+        ALTER TABLE calls DISABLE ROW LEVEL SECURITY;
+        DROP POLICY calls_org ON calls;
+        CREATE POLICY calls_org ON calls AS RESTRICTIVE TO anon USING (true);
+        CREATE POLICY calls_open ON calls FOR INSERT TO authenticated WITH CHECK (true);
+    """)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("--dsn", dsn, "--no-cache", "--format", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    judged = sorted((f["code"], f["table"], f["message"].split(":")[0]) for f in data["findings"]
+                    if f["code"] != "drift")
+    assert judged == [
+        ("ORG007", "public.calls", "row level security is off on public.calls in the database, so every request "
+                                   "through the API reads and writes every organization's rows; run `ALTER TABLE "
+                                   "public.calls ENABLE ROW LEVEL SECURITY` with a policy such as `CREATE POLICY "
+                                   "calls_org ON public.calls TO authenticated USING (clerk_org_id = (SELECT "
+                                   "auth.jwt() ->> 'org_id'))`"),
+        ("ORG008", "public.agents", "policy agents_debug on agents lets every role (PUBLIC) read (SELECT) "
+                                    "rows of every organization"),
+        ("ORG008", "public.calls", "policy calls_open on calls lets authenticated insert (INSERT) rows "
+                                   "of every organization"),
+    ]
+    drift = sorted(f["message"] for f in data["findings"] if f["code"] == "drift")
+    assert drift == sorted([
+        "row level security on public.calls is off in the database, on in the migrations "
+        "(migrations/001_agents.sql:9)",
+        "policy calls_org on public.calls is FOR ALL RESTRICTIVE TO anon in the database, "
+        "FOR ALL PERMISSIVE TO public in the migrations (migrations/001_agents.sql:10)",
+        "policy calls_open on public.calls exists in the database but no migration creates it",
+        "the migrations drop policy agents_debug on public.agents but the database still has it",
+    ])

@@ -9,10 +9,18 @@ added in a console). This command reads the live catalog and reports:
 * ORG002: an org table without a usable index that leads with the org column
   (not partial, not on an expression, valid: a failed CREATE INDEX
   CONCURRENTLY leaves an invalid index that no query uses);
+* ORG007: an org table with row level security off (`pg_class.relrowsecurity`)
+  while the pack requires it, or (`rls: auto`) the database or the
+  migrations use it;
+* ORG008: a policy (`pg_policies`: qual, with_check, roles, permissive) that
+  lets an untrusted role see or write other organizations' rows, judged by
+  the same code as the migrations' policies;
 * drift, where the live schema and the replayed migrations disagree on an org
-  table: a table, column or index the migrations create that the database
-  lacks, one the database has that no migration creates, a column type that
-  differs, and what the migrations drop but the database still has.
+  table: a table, column, index or policy the migrations create that the
+  database lacks, one the database has that no migration creates, a column
+  type that differs, row level security on in one and off in the other, a
+  policy with another command, kind or roles, and what the migrations drop
+  but the database still has.
 
 It is read-only by construction: one transaction, `SET TRANSACTION READ ONLY`
 first, then only SELECTs on pg_catalog, then ROLLBACK. psycopg 3 is imported
@@ -32,6 +40,7 @@ import click
 
 from orgscope import __version__
 from orgscope.errors import OrgscopeError
+from orgscope.facts import PolicyExpr, Span
 from orgscope.findings import SEVERITY_RANK
 from orgscope.model import TenancyModel
 from orgscope.postgres import normalise_type
@@ -59,11 +68,26 @@ class LiveIndex:
 
 
 @dataclass
+class LivePolicy:
+    """A row of pg_policies, its expressions read like a migration's."""
+
+    name: str
+    command: str  # all | select | insert | update | delete
+    permissive: bool
+    roles: tuple[str, ...]
+    using: PolicyExpr | None
+    check: PolicyExpr | None
+
+
+@dataclass
 class LiveTable:
     schema: str | None  # None = public
     name: str
     columns: dict[str, str] = field(default_factory=dict)  # name -> type as format_type() spells it
     indexes: dict[str, LiveIndex] = field(default_factory=dict)
+    rls: bool = False
+    rls_forced: bool = False
+    policies: dict[str, LivePolicy] = field(default_factory=dict)
 
     @property
     def qualified(self) -> str:
@@ -98,6 +122,20 @@ ORDER BY n.nspname, t.relname, i.relname
 """
 
 
+ROW_SECURITY_SQL = """
+SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) AND c.relname = ANY(%s)
+"""
+POLICIES_SQL = """
+SELECT schemaname, tablename, policyname, permissive, roles::text[], cmd, qual, with_check
+FROM pg_catalog.pg_policies
+WHERE schemaname = ANY(%s) AND tablename = ANY(%s)
+ORDER BY schemaname, tablename, policyname
+"""
+
+
 def read_catalog(conn, model: TenancyModel) -> dict[tuple[str | None, str], LiveTable]:
     """The org tables of `model` as the database has them, read in one
     read-only transaction that is rolled back. `conn` is a psycopg connection
@@ -121,9 +159,33 @@ def read_catalog(conn, model: TenancyModel) -> dict[tuple[str | None, str], Live
                 key = (None if schema == "public" else schema, table)
                 if key in tables:
                     tables[key].indexes[index] = LiveIndex(index, leading, bool(partial), bool(valid), definition)
+            cur.execute(ROW_SECURITY_SQL, [schemas, names])
+            for schema, table, enabled, forced in cur.fetchall():
+                key = (None if schema == "public" else schema, table)
+                if key in tables:
+                    tables[key].rls, tables[key].rls_forced = bool(enabled), bool(forced)
+            cur.execute(POLICIES_SQL, [schemas, names])
+            for schema, table, name, permissive, roles, command, using, check in cur.fetchall():
+                key = (None if schema == "public" else schema, table)
+                if key in tables:
+                    tables[key].policies[name] = _live_policy(key, name, permissive, roles, command, using, check,
+                                                              model)
     finally:
         conn.rollback()
     return tables
+
+
+def _live_policy(key, name: str, permissive: str, roles: list[str], command: str, using: str | None,
+                 check: str | None, model: TenancyModel) -> LivePolicy:
+    from orgscope.sql.policies import policy_expression
+
+    nowhere = Span(1, 1, 1, 1)
+
+    def expression(text: str | None) -> PolicyExpr | None:
+        return None if text is None else policy_expression(text, key[1], key[0], nowhere, model)
+
+    return LivePolicy(name=name, command=command.lower(), permissive=permissive == "PERMISSIVE",
+                      roles=tuple(roles), using=expression(using), check=expression(check))
 
 
 # --- what to report ----------------------------------------------------------------------
@@ -146,6 +208,34 @@ def schema_findings(tables: dict, model: TenancyModel, severities: dict[str, str
         for verdict in judge(live, model):
             severity = "warning" if verdict.wrong_type else severities.get(verdict.code, "error")
             found.append(DbFinding(live.qualified, verdict.code, severity, verdict.message))
+    return found
+
+
+def row_security_findings(tables: dict, model: TenancyModel, severities: dict[str, str],
+                          migrations_rely_on_it: bool) -> list[DbFinding]:
+    """ORG007 and ORG008 on the live org tables, judged like the replayed
+    migrations: RLS is required when the pack says so, or (`auto`) when the
+    database or the migrations use it anywhere."""
+    from orgscope.catalog import Catalog
+    from orgscope.rules.org007_org_table_without_rls import how_to_enable
+    from orgscope.rules.org008_policy_not_org_scoped import leak_message
+    from orgscope.rules.row_security import policy_leaks
+    from orgscope.schema import Schema
+
+    uses_rls = any(t.rls or t.policies for t in tables.values())
+    required = model.rls == "required" or (model.rls == "auto" and (uses_rls or migrations_rely_on_it))
+    catalog = Catalog(model=model, schema=Schema())
+    found = []
+    for key in sorted(tables, key=lambda k: (k[0] or "", k[1])):
+        live = tables[key]
+        if required and not live.rls:
+            found.append(DbFinding(live.qualified, "ORG007", severities.get("ORG007", "error"),
+                                   f"row level security is off on {live.qualified} in the database, so every "
+                                   f"request through the API reads and writes every organization's rows; run "
+                                   f"{how_to_enable(live.name, live.qualified, model)}"))
+        for policy, commands, leaks in policy_leaks(live, catalog, model):
+            found.append(DbFinding(live.qualified, "ORG008", severities.get("ORG008", "error"),
+                                   leak_message(live.qualified_name, policy, commands, leaks, model)))
     return found
 
 
@@ -202,7 +292,39 @@ def drift_findings(tables: dict, schema, model: TenancyModel) -> list[DbFinding]
                 else:
                     drift(qualified, f"index {index_name} on {qualified} exists in the database but no "
                                      f"migration creates it: {live.indexes[index_name].definition}")
+        _row_security_drift(live, replayed, qualified, drift)
     return found
+
+
+def _row_security_drift(live: LiveTable, replayed, qualified: str, drift) -> None:
+    """RLS on in one and off in the other; a policy in one only, or with
+    another command, kind or roles."""
+    if live.rls != replayed.rls and (replayed.created or replayed.rls_changed_at is not None):
+        where = f" ({replayed.rls_changed_at})" if replayed.rls_changed_at else ""
+        drift(qualified, f"row level security on {qualified} is {'on' if live.rls else 'off'} in the database, "
+                         f"{'on' if replayed.rls else 'off'} in the migrations{where}")
+    for name, policy in sorted(replayed.policies.items()):
+        theirs = live.policies.get(name)
+        if theirs is None:
+            drift(qualified, f"the migrations create policy {name} on {qualified} ({policy.changed_at}) "
+                             "but the database lacks it")
+            continue
+        ours_shape = (policy.command, policy.permissive, sorted(policy.roles))
+        theirs_shape = (theirs.command, theirs.permissive, sorted(theirs.roles))
+        if ours_shape != theirs_shape:
+            drift(qualified, f"policy {name} on {qualified} is {_shape(theirs_shape)} in the database, "
+                             f"{_shape(ours_shape)} in the migrations ({policy.changed_at})")
+    dropped = {p.name for p in replayed.dropped_policies}
+    for name in sorted(set(live.policies) - set(replayed.policies)):
+        if name in dropped:
+            drift(qualified, f"the migrations drop policy {name} on {qualified} but the database still has it")
+        elif replayed.created:
+            drift(qualified, f"policy {name} on {qualified} exists in the database but no migration creates it")
+
+
+def _shape(shape: tuple) -> str:
+    command, permissive, roles = shape
+    return f"FOR {command.upper()} {'PERMISSIVE' if permissive else 'RESTRICTIVE'} TO {', '.join(roles)}"
 
 
 # PostgreSQL stores the serial types as integers with a default.
@@ -266,8 +388,9 @@ def _first_line(exc: BaseException) -> str:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache when replaying migrations.")
 def db_command(dsn, paths, config_path, rule_pack, fmt, fail_on, no_drift, no_cache) -> None:
     """Check a live database: the org column and org index of every org table
-    (ORG004, ORG002), and drift between the database and the migrations under
-    PATHS (default: the current folder).
+    (ORG004, ORG002), its row level security and policies (ORG007, ORG008),
+    and drift between the database and the migrations under PATHS (default:
+    the current folder).
 
     Read-only: it opens one transaction, runs SET TRANSACTION READ ONLY, then
     only SELECTs on pg_catalog, and rolls back. It never writes, locks a table
@@ -297,7 +420,7 @@ def check_database(dsn: str, paths: list[Path], config_path: str | None, rule_pa
     """The exit code and the report of `orgscope db`."""
     config = _load_config(config_path, rule_pack)
     model = config.load_model()
-    severities = {code: config.severity.get(code, "error") for code in ("ORG002", "ORG004")}
+    severities = {code: config.severity.get(code, "error") for code in ("ORG002", "ORG004", "ORG007", "ORG008")}
     conn = connect(dsn)
     try:
         import psycopg
@@ -311,14 +434,17 @@ def check_database(dsn: str, paths: list[Path], config_path: str | None, rule_pa
 
     findings = schema_findings(tables, model, severities)
     notes = []
+    migrations_rely_on_rls = False
     if not no_drift:
         from orgscope.engine import Options, build_project_catalog
 
         catalog = build_project_catalog(paths, config, Options(use_cache=not no_cache))
         if catalog.migration_paths:
             findings += drift_findings(tables, catalog.schema, model)
+            migrations_rely_on_rls = catalog.schema.rls_used_at is not None
         else:
             notes.append("no migrations found: drift not reported")
+    findings += row_security_findings(tables, model, severities, migrations_rely_on_rls)
     missing = sorted(f"{s or 'public'}.{n}" for s, n in model.org_tables if (s, n) not in tables)
     if missing:
         notes.append(f"org tables not in the database: {', '.join(missing)}")

@@ -28,23 +28,26 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         if not ctx.model.is_org_table(table.name, table.schema) or table.rls:
             continue
         name = table.qualified_name
-        enable = f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"
-        policy = (f"CREATE POLICY {table.name}_org ON {name} TO authenticated "
-                  f"USING ({org_filter_hint(ctx.model)})")
         if table.rls_changed_at is not None:
             where = table.rls_changed_at
             message = (f"row level security on {name} is disabled here, so every request through the API "
                        f"(PostgREST, a client key) reads and writes every organization's rows; keep it on: "
-                       f"`{enable}` with a policy such as `{policy}`")
+                       f"{how_to_enable(table.name, name, ctx.model)}")
         else:
             where = table.created_at
             message = (f"{name} never gets row level security while this project relies on it, so every "
-                       f"request through the API reads and writes every organization's rows; add `{enable}` "
-                       f"and a policy such as `{policy}`")
+                       f"request through the API reads and writes every organization's rows; add "
+                       f"{how_to_enable(table.name, name, ctx.model)}")
         if where is None:
             continue
         yield ctx.finding(CODE, where.path, where.span, message, table=name,
                           statement_line=where.statement_line, anchor=f"{CODE}:{name}")
+
+
+def how_to_enable(table: str, qualified: str, model) -> str:
+    """The SQL that turns row level security on, with a policy scoped by the request's organization."""
+    return (f"`ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY` with a policy such as `CREATE POLICY "
+            f"{table}_org ON {qualified} TO authenticated USING ({org_filter_hint(model)})`")
 
 
 def project_has_supabase(ctx: RuleContext) -> bool:
