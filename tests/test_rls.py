@@ -244,3 +244,54 @@ def test_schema_shows_row_level_security_and_each_policys_verdict(tmp_path):
         "  policy org (SELECT restrictive, to public, migrations/001.sql:4): scoped",
     ]
     assert "voices             unknown (no migration creates it)" in lines
+
+
+# --- function and procedure bodies ---------------------------------------------------------------------
+
+FUNCTION_CASES = [
+    # (migration, [(line, column, code)], words every message holds)
+    ("""\
+CREATE OR REPLACE FUNCTION public.get_agent(p_id uuid) RETURNS SETOF agents
+LANGUAGE sql STABLE SECURITY DEFINER AS $$
+    SELECT * FROM agents WHERE id = p_id;
+$$;
+""", [(3, 19, "ORG001")], ["public.get_agent", "SECURITY DEFINER"]),
+    ("""\
+CREATE FUNCTION agents_of(p_org text) RETURNS SETOF agents LANGUAGE sql AS $$
+    SELECT * FROM agents WHERE clerk_org_id = p_org
+$$;
+CREATE FUNCTION calls_of(text) RETURNS SETOF calls LANGUAGE sql AS $$ SELECT * FROM calls WHERE clerk_org_id = $1 $$;
+""", [], []),
+    ("""\
+CREATE PROCEDURE purge(p_id uuid) LANGUAGE plpgsql AS $body$
+DECLARE
+    v_org text;
+BEGIN
+    SELECT clerk_org_id INTO v_org FROM agents WHERE id = p_id;
+    IF v_org IS NULL THEN
+        RAISE EXCEPTION 'no agent';
+    END IF;
+    DELETE FROM calls WHERE clerk_org_id = v_org AND agent_id = p_id;
+    PERFORM 1 FROM voices WHERE id = p_id;
+    FOR r IN SELECT id FROM tools LOOP
+        UPDATE tools SET name = 'x' WHERE clerk_org_id = v_org AND id = r.id;
+    END LOOP;
+    RETURN QUERY SELECT * FROM contacts;
+END
+$body$;
+""", [(5, 41, "ORG001"), (10, 20, "ORG001"), (11, 29, "ORG001"), (14, 32, "ORG001")], ["in function purge"]),
+    ("""\
+CREATE FUNCTION add_agent(p_name text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO agents (name) VALUES (p_name);
+$$;
+CREATE FUNCTION py() RETURNS void LANGUAGE plpython3u AS $$ plpy.execute("SELECT * FROM agents") $$;
+""", [(2, 17, "ORG005")], []),
+]
+
+
+@pytest.mark.parametrize("sql, expected, words", FUNCTION_CASES, ids=["definer", "scoped", "plpgsql", "insert"])
+def test_queries_in_function_bodies_are_checked_where_they_stand(lint, sql, expected, words):
+    findings = lint({"migrations/001.sql": TABLE + sql})
+    assert brief(findings) == sorted((code, line + 2, column) for line, column, code in expected)
+    for finding in findings:
+        assert all(word in finding.message for word in words), finding.message

@@ -48,6 +48,7 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
             else:
                 message = (f"query {verb} {table} without {_article(column)} {column} predicate; "
                            f"add `{_qualified(ref)}.{column} = <org id>`")
+            message += _in_function(query)
             yield ctx.finding(
                 CODE, facts.path, ref.span, message, table=table, statement_line=query.span.line, anchor=query.text
             )
@@ -56,6 +57,17 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
 def _article(word: str) -> str:
     """'an org_id', 'an account_id', 'a clerk_org_id', 'a tenant_id' (by the first letter, as it is read)."""
     return "an" if word[:1].lower() in "aeio" else "a"
+
+
+def _in_function(query) -> str:
+    """Where a query inside a function body runs, and how: SECURITY DEFINER
+    functions run as their owner, past every row level security policy."""
+    if query.function is None:
+        return ""
+    if query.security_definer:
+        return (f" (in function {query.function}, SECURITY DEFINER: it runs as its owner and bypasses row level "
+                f"security, so only this predicate can scope it)")
+    return f" (in function {query.function})"
 
 
 def _qualified(ref) -> str:

@@ -76,7 +76,9 @@ def analyze_statement(
     origin: str,
     dynamic: bool = False,
     statement_span: Span | None = None,
+    params: frozenset[str] = frozenset(),
 ) -> tuple[list[Query], list[Problem]]:
+    """`params`: names that stand for values (a function's parameters and variables)."""
     if stmt.expr is None or isinstance(stmt.expr, exp.Command):
         reason = stmt.error or "statement form not understood"
         return [], problems_for(stmt, positions, model, f"cannot parse SQL: {reason}", statement_span)
@@ -89,7 +91,7 @@ def analyze_statement(
         dynamic=dynamic,
     )
     try:
-        _Builder(query, positions, stmt.base, model).statement(stmt.expr)
+        _Builder(query, positions, stmt.base, model, params).statement(stmt.expr)
     except RecursionError:
         return [], problems_for(stmt, positions, model, "statement too deeply nested to analyse", statement_span)
     return [query], []

@@ -13,6 +13,7 @@ from orgscope.facts import FileFacts
 from orgscope.positions import LineIndex
 from orgscope.sql.ddl import schema_events
 from orgscope.sql.extract import DDL_WORDS, DML_WORDS, analyze_statement, first_word, problems_for
+from orgscope.sql.functions import function_queries, is_function
 from orgscope.sql.sections import forward_text
 from orgscope.sql.split import split_statements
 
@@ -44,6 +45,11 @@ def extract_sql_file(path: str, text: str, kind: str, ctx: ExtractContext) -> Fi
                 events, problems = [], problems_for(stmt, positions, model, f"internal error: {exc}")
             facts.events.extend(events)
             facts.problems.extend(problems)
+            if word == "CREATE" and is_function(stmt):
+                # A function body runs per request: its queries are checked.
+                queries, problems = function_queries(stmt, positions, model, ctx.dialect)
+                facts.queries.extend(queries)
+                facts.problems.extend(problems)
         elif check_queries and word in DML_WORDS:
             queries, problems = analyze_statement(stmt, positions, model=model, origin="sql")
             facts.queries.extend(queries)
