@@ -509,7 +509,6 @@ def test_do_block_with_only_a_backfill_is_silent():
         "CREATE TRIGGER t BEFORE INSERT ON agents FOR EACH ROW EXECUTE FUNCTION set_org()",
         "CREATE FUNCTION f() RETURNS void AS $$ BEGIN ALTER TABLE agents DROP COLUMN clerk_org_id; END $$ "
         "LANGUAGE plpgsql",
-        "CREATE VIEW agent_names AS SELECT name FROM agents",
         "COMMENT ON TABLE agents IS 'org data; shared'",
     ],
 )

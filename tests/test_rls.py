@@ -295,3 +295,35 @@ def test_queries_in_function_bodies_are_checked_where_they_stand(lint, sql, expe
     assert brief(findings) == sorted((code, line + 2, column) for line, column, code in expected)
     for finding in findings:
         assert all(word in finding.message for word in words), finding.message
+
+
+# --- views ----------------------------------------------------------------------------------------------
+
+VIEWS = TABLE + """\
+CREATE VIEW agent_list AS SELECT a.id, a.name, a.clerk_org_id FROM agents a;
+CREATE VIEW agent_names AS SELECT id, name FROM agents;
+CREATE VIEW my_agents AS SELECT id, name FROM agents WHERE clerk_org_id = current_setting('app.org_id');
+CREATE VIEW everything AS SELECT * FROM agents;
+CREATE VIEW gone AS SELECT id FROM agents;
+DROP VIEW gone;
+CREATE VIEW renamed (id, clerk_org_id) AS SELECT id, clerk_org_id FROM agents;
+CREATE OR REPLACE VIEW renamed (id, org) AS SELECT id, clerk_org_id FROM agents;
+"""
+
+
+def test_views_over_org_tables_are_org_tables_or_reported_once_at_the_view(lint):
+    findings = lint({"migrations/001.sql": VIEWS, "queries/q.sql": """\
+SELECT * FROM agent_list WHERE id = $1;
+SELECT * FROM agent_list WHERE clerk_org_id = $1;
+SELECT * FROM everything;
+SELECT * FROM agent_names;
+SELECT * FROM my_agents;
+"""})
+    assert sorted((f.path, f.line, f.column, f.code) for f in findings) == [
+        ("migrations/001.sql", 4, 13, "ORG001"),  # agent_names hides the column
+        ("migrations/001.sql", 10, 24, "ORG001"),  # the second definition of renamed hides it
+        ("queries/q.sql", 1, 15, "ORG001"),
+        ("queries/q.sql", 3, 15, "ORG001"),
+    ]
+    [hidden] = [f for f in findings if f.line == 4]
+    assert "view agent_names reads agents but does not expose clerk_org_id" in hidden.message

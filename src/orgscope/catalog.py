@@ -34,10 +34,20 @@ class Catalog:
         table, else the tenancy model; None when neither knows."""
         if table is None:
             return None
+        if self.is_org_view(table, schema) and column == self.model.org_column:
+            return True
         replayed = self.schema.has_column(table, schema, column)
         if replayed is not None:
             return replayed
         return self.model.has_column_by_model(table, schema, column)
+
+    def org_view_names(self) -> frozenset[str]:
+        return frozenset(v.name for key, v in self.schema.views.items() if self.is_org_view(v.name, key[0]))
+
+    def is_org_view(self, table: str | None, schema: str | None) -> bool:
+        """A view over org tables that exposes the org column: an org table for queries."""
+        view = self.schema.views.get((schema, table)) if table is not None else None
+        return view is not None and view.exposes_org and bool(view.org_tables)
 
     def resolve_model(self, name: str) -> ModelDef | None:
         """A model class (or Table variable) by name; ambiguous names resolve to nothing."""

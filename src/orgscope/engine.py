@@ -101,6 +101,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     layer = extractor.infer_data_layer()
     all_facts = extractor.run(catalog_files, layer.names())
     catalog = build_catalog(model, all_facts.values())
+    extractor.know_org_views(catalog.org_view_names())
     model_names = frozenset(catalog.models) | layer.names()
     all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_names))
     extractor.save(complete=project is targets and not paths and options.stdin is None)

@@ -176,6 +176,12 @@ class Query:
     # security).
     function: str | None = None
     security_definer: bool = False
+    # The view whose body this query is (migrations only), where its name
+    # stands, and whether the view exposes the org column (then the queries
+    # on the view scope it, and it is an org table for them).
+    view: str | None = None
+    view_span: Span | None = None
+    view_exposes_org: bool = False
 
 
 @dataclass(slots=True)
@@ -379,7 +385,28 @@ class DropPolicy:
     schema: str | None = None
 
 
+@dataclass(slots=True)
+class CreateView:
+    """CREATE [OR REPLACE] [MATERIALIZED] VIEW: the org tables its query reads
+    and whether it exposes the org column."""
+
+    name: str
+    span: Span
+    org_tables: list[str]
+    exposes_org: bool
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class DropView:
+    name: str
+    span: Span
+    schema: str | None = None
+
+
 SchemaEvent = Union[
+    CreateView,
+    DropView,
     RowSecurity,
     CreatePolicy,
     AlterPolicy,

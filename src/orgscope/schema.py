@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
 from orgscope.facts import (
+    CreateView,
+    DropView,
     AddColumn,
     AlembicRevision,
     AlterColumnType,
@@ -215,6 +217,18 @@ class IndexChange:
 
 
 @dataclass(slots=True)
+class ViewState:
+    """A view over org tables; one that exposes the org column is an org table
+    for the queries that read it."""
+
+    name: str
+    schema: str | None
+    org_tables: list[str]
+    exposes_org: bool
+    created_at: Where
+
+
+@dataclass(slots=True)
 class PolicyState:
     """A row level security policy as the migrations leave it. `changed_at`
     is the CREATE POLICY, or the last ALTER POLICY that changed its roles or
@@ -281,6 +295,8 @@ class Schema:
         # The first migration that enables row level security or creates a
         # policy: the project relies on it (the pack's `rls: auto`).
         self.rls_used_at: Where | None = None
+        # Views over org tables, by (schema, name): do they expose the org column?
+        self.views: dict[TableKey, ViewState] = {}
 
     # questions
 
@@ -347,7 +363,7 @@ class Schema:
                                                    state.name, after))
 
     def _keys_touched(self, event: SchemaEvent) -> tuple[TableKey | None, TableKey | None]:
-        if isinstance(event, (RowSecurity, CreatePolicy, AlterPolicy, DropPolicy)):
+        if isinstance(event, (RowSecurity, CreatePolicy, AlterPolicy, DropPolicy, CreateView, DropView)):
             return None, None  # nothing to do with indexes
         if isinstance(event, CreateIndex):
             key = _key(event.index.table, event.index.schema)
@@ -688,6 +704,15 @@ class Schema:
             state.dropped_policies.append(policy)
 
 
+def _create_view(self: Schema, path: str, event: CreateView) -> None:
+    self.views[_key(event.name, event.schema)] = ViewState(event.name, event.schema, list(event.org_tables),
+                                                            event.exposes_org, Where(path, event.span))
+
+
+def _drop_view(self: Schema, path: str, event: DropView) -> None:
+    self.views.pop(_key(event.name, event.schema), None)
+
+
 def _policy_clauses_allowed(command: str, using: PolicyExpr | None, check: PolicyExpr | None) -> bool:
     """PostgreSQL allows only WITH CHECK on an INSERT policy and only USING on
     a SELECT or DELETE policy."""
@@ -719,6 +744,8 @@ _APPLY = {
     CreatePolicy: Schema._create_policy,
     AlterPolicy: Schema._alter_policy,
     DropPolicy: Schema._drop_policy,
+    CreateView: _create_view,
+    DropView: _drop_view,
 }
 
 

@@ -57,6 +57,8 @@ def extraction_settings(config: Config, model: TenancyModel) -> tuple:
         config.query_wrappers,
         config.scoping_helpers,
         config.check_migration_queries,
+        sorted(model.request_functions),
+        sorted(model.trigger_words),
     )
 
 
@@ -123,6 +125,16 @@ class Extractor:
         self.ctx = replace(self.ctx, data_layer=layer)
         self.settings = settings_key(*extraction_settings(self.config, self.model), layer)
         return layer
+
+    def know_org_views(self, names: frozenset[str]) -> None:
+        """Views the migrations create over org tables, exposing the org
+        column, are org tables for the files extracted from now on: a query
+        that names one is worth parsing (and the cache keys say so)."""
+        if not names:
+            return
+        self.model = replace(self.model, trigger_words=self.model.trigger_words | names)
+        self.ctx = replace(self.ctx, model=self.model)
+        self.settings = settings_key(*extraction_settings(self.config, self.model), self.ctx.data_layer)
 
     def run(self, files: list[SourceFile], model_names: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
         """Facts of `files`. A file is parsed only when it names an org table or

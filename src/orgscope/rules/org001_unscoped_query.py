@@ -31,6 +31,9 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
     for query in facts.queries:
         if query.dynamic:
             continue
+        if query.view is not None:
+            yield from _view(ctx, facts, query)
+            continue
         for verdict in ctx.scoping(query).org_verdicts():
             if verdict.constrained or verdict.client_columns:
                 continue
@@ -57,6 +60,25 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
 def _article(word: str) -> str:
     """'an org_id', 'an account_id', 'a clerk_org_id', 'a tenant_id' (by the first letter, as it is read)."""
     return "an" if word[:1].lower() in "aeio" else "a"
+
+
+def _view(ctx: RuleContext, facts: FileFacts, query) -> Iterator[Finding]:
+    """A view that exposes the org column is scoped by the queries on it (it
+    is an org table for them); one that hides it is reported once, at its
+    name, when its own body reads an org table unscoped."""
+    current = ctx.catalog.schema.views.get((None, query.view))
+    if query.view_exposes_org or current is None or current.created_at.span != query.view_span:
+        return  # scoped by its callers, dropped, or replaced by a later definition
+    unscoped = sorted({v.ref.table for v in ctx.scoping(query).org_verdicts()
+                       if not v.constrained and not v.client_columns})
+    if not unscoped:
+        return
+    column = ctx.model.org_column
+    message = (f"view {query.view} reads {', '.join(unscoped)} but does not expose {column}, so no query on it can "
+               f"be scoped to one organization; add {unscoped[0]}.{column} to its select list (and scope the "
+               f"queries on the view), or scope the view's own query")
+    yield ctx.finding(CODE, facts.path, query.view_span or query.span, message, table=unscoped[0],
+                      statement_line=query.span.line, anchor=query.text)
 
 
 def _in_function(query) -> str:

@@ -90,7 +90,7 @@ def analyze(query: Query, catalog, model, *, request_values: bool = False) -> Qu
     verdicts: dict[int, RefVerdict] = {}
     for block in query.blocks:
         for ref in block.refs:
-            is_org = not ref.cte and model.is_org_table(ref.table, ref.schema)
+            is_org = not ref.cte and (model.is_org_table(ref.table, ref.schema) or _is_org_view(catalog, ref))
             verdicts[ref.id] = RefVerdict(ref=ref, block=block, is_org=is_org, constrained=bool(ref.scoped_by))
 
     def value_ok(compare: Compare, ref: Ref, block: Block) -> bool:
@@ -148,6 +148,11 @@ def analyze(query: Query, catalog, model, *, request_values: bool = False) -> Qu
     for verdict in verdicts.values():
         _dedupe(verdict.client_columns)
     return QueryScoping(verdicts=verdicts)
+
+
+def _is_org_view(catalog, ref: Ref) -> bool:
+    is_org_view = getattr(catalog, "is_org_view", None)  # test catalogs may not know views
+    return bool(is_org_view and is_org_view(ref.table, ref.schema))
 
 
 def resolve_column(query: Query, catalog, column: Column, block: Block) -> Ref | None:

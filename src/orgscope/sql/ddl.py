@@ -64,6 +64,7 @@ from orgscope.positions import LineIndex
 from orgscope.postgres import normalise_type
 from orgscope.sql.policies import PolicyReader, RowSecurity, row_security_action
 from orgscope.sql import tokens as tok
+from orgscope.sql.views import drop_view_events, view_event
 from orgscope.sql.split import DOLLAR_TAG, Statement, get_dialect, split_statements
 
 # How deep DO bodies may nest inside each other before we stop looking.
@@ -243,6 +244,8 @@ class _Reader:
                 self._create_index()
             elif cursor.at("POLICY"):
                 self.events.extend(PolicyReader(self).create_policy())
+            elif cursor.at("VIEW") or cursor.at("MATERIALIZED", "VIEW") or cursor.at("RECURSIVE", "VIEW"):
+                self.events.extend(view_event(self))
             else:
                 return [], []
         elif first == "ALTER":
@@ -259,6 +262,8 @@ class _Reader:
                 self._drop()
             elif cursor.at("DROP", "POLICY"):
                 self.events.extend(PolicyReader(self).drop_policy())
+            elif cursor.at("DROP", "VIEW") or cursor.at("DROP", "MATERIALIZED", "VIEW"):
+                self.events.extend(drop_view_events(self))
             else:
                 return [], []
         elif self.depth > 0:

@@ -14,6 +14,7 @@ from orgscope.positions import LineIndex
 from orgscope.sql.ddl import schema_events
 from orgscope.sql.extract import DDL_WORDS, DML_WORDS, analyze_statement, first_word, problems_for
 from orgscope.sql.functions import function_queries, is_function
+from orgscope.sql.views import view_of, view_query
 from orgscope.sql.sections import forward_text
 from orgscope.sql.split import split_statements
 
@@ -48,6 +49,10 @@ def extract_sql_file(path: str, text: str, kind: str, ctx: ExtractContext) -> Fi
             if word == "CREATE" and is_function(stmt):
                 # A function body runs per request: its queries are checked.
                 queries, problems = function_queries(stmt, positions, model, ctx.dialect)
+                facts.queries.extend(queries)
+                facts.problems.extend(problems)
+            elif word == "CREATE" and view_of(stmt.expr) is not None:
+                queries, problems = view_query(stmt, positions, model)
                 facts.queries.extend(queries)
                 facts.problems.extend(problems)
         elif check_queries and word in DML_WORDS:
