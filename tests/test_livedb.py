@@ -348,6 +348,10 @@ def test_row_level_security_is_judged_live_and_its_drift_reported(server, tmp_pa
         DROP POLICY calls_org ON calls;
         CREATE POLICY calls_org ON calls AS RESTRICTIVE TO anon USING (true);
         CREATE POLICY calls_open ON calls FOR INSERT TO authenticated WITH CHECK (true);
+        CREATE FUNCTION agent_by_id(p_id uuid) RETURNS SETOF agents LANGUAGE sql SECURITY DEFINER
+            AS $$ SELECT * FROM agents WHERE id = p_id $$;
+        CREATE FUNCTION agents_of(p_org text) RETURNS SETOF agents LANGUAGE plpgsql
+            AS $$ BEGIN RETURN QUERY SELECT * FROM agents WHERE clerk_org_id = p_org; END $$;
     """)
     monkeypatch.chdir(tmp_path)
     result = invoke("--dsn", dsn, "--no-cache", "--format", "json")
@@ -356,6 +360,7 @@ def test_row_level_security_is_judged_live_and_its_drift_reported(server, tmp_pa
     judged = sorted((f["code"], f["table"], f["message"].split(":")[0]) for f in data["findings"]
                     if f["code"] != "drift")
     assert judged == [
+        ("ORG001", "public.agents", "function public.agent_by_id (SECURITY DEFINER"),
         ("ORG007", "public.calls", "row level security is off on public.calls in the database, so every request "
                                    "through the API reads and writes every organization's rows; run `ALTER TABLE "
                                    "public.calls ENABLE ROW LEVEL SECURITY` with a policy such as `CREATE POLICY "

@@ -252,7 +252,7 @@ FUNCTION_CASES = [
     # (migration, [(line, column, code)], words every message holds)
     ("""\
 CREATE OR REPLACE FUNCTION public.get_agent(p_id uuid) RETURNS SETOF agents
-LANGUAGE sql STABLE SECURITY DEFINER AS $$
+LANGUAGE sql SECURITY DEFINER STABLE AS $$
     SELECT * FROM agents WHERE id = p_id;
 $$;
 """, [(3, 19, "ORG001")], ["public.get_agent", "SECURITY DEFINER"]),

@@ -15,6 +15,8 @@ added in a console). This command reads the live catalog and reports:
 * ORG008: a policy (`pg_policies`: qual, with_check, roles, permissive) that
   lets an untrusted role see or write other organizations' rows, judged by
   the same code as the migrations' policies;
+* ORG001: a query inside a SQL or PL/pgSQL function of the public schema
+  (`pg_get_functiondef`) that reaches an org table unscoped;
 * drift, where the live schema and the replayed migrations disagree on an org
   table: a table, column, index or policy the migrations create that the
   database lacks, one the database has that no migration creates, a column
@@ -136,10 +138,23 @@ ORDER BY schemaname, tablename, policyname
 """
 
 
-def read_catalog(conn, model: TenancyModel) -> dict[tuple[str | None, str], LiveTable]:
+FUNCTIONS_SQL = """
+SELECT p.proname, pg_catalog.pg_get_functiondef(p.oid)
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+WHERE n.nspname = 'public' AND l.lanname IN ('sql', 'plpgsql') AND p.prokind IN ('f', 'p')
+ORDER BY p.proname, p.oid
+"""
+
+
+def read_catalog(conn, model: TenancyModel, functions: list[tuple[str, str]] | None = None
+                 ) -> dict[tuple[str | None, str], LiveTable]:
     """The org tables of `model` as the database has them, read in one
     read-only transaction that is rolled back. `conn` is a psycopg connection
-    that is not in autocommit mode."""
+    that is not in autocommit mode. `functions`, when given, receives the
+    (name, CREATE FUNCTION text) of the SQL and PL/pgSQL functions of the
+    public schema."""
     schemas = sorted({schema or "public" for schema, _ in model.org_tables})
     names = sorted({name for _, name in model.org_tables})
     tables: dict[tuple[str | None, str], LiveTable] = {}
@@ -170,6 +185,9 @@ def read_catalog(conn, model: TenancyModel) -> dict[tuple[str | None, str], Live
                 if key in tables:
                     tables[key].policies[name] = _live_policy(key, name, permissive, roles, command, using, check,
                                                               model)
+            if functions is not None:
+                cur.execute(FUNCTIONS_SQL)
+                functions.extend(cur.fetchall())
     finally:
         conn.rollback()
     return tables
@@ -236,6 +254,36 @@ def row_security_findings(tables: dict, model: TenancyModel, severities: dict[st
         for policy, commands, leaks in policy_leaks(live, catalog, model):
             found.append(DbFinding(live.qualified, "ORG008", severities.get("ORG008", "error"),
                                    leak_message(live.qualified_name, policy, commands, leaks, model)))
+    return found
+
+
+def function_findings(functions: list[tuple[str, str]], model: TenancyModel, severity: str) -> list[DbFinding]:
+    """ORG001 on the queries inside the database's functions, read like the
+    functions of a migration (orgscope.sql.functions)."""
+    from orgscope.catalog import Catalog
+    from orgscope.positions import LineIndex
+    from orgscope.rules.scoping import analyze
+    from orgscope.schema import Schema
+    from orgscope.sql.functions import function_queries
+    from orgscope.sql.split import split_statements
+
+    catalog = Catalog(model=model, schema=Schema())
+    found = []
+    for name, definition in functions:
+        positions = LineIndex(definition)
+        for stmt in split_statements(definition)[:1]:
+            queries, _ = function_queries(stmt, positions, model)
+            for query in queries:
+                for verdict in analyze(query, catalog, model).org_verdicts():
+                    if verdict.constrained or verdict.client_columns:
+                        continue
+                    definer = " (SECURITY DEFINER: it runs as its owner and bypasses row level security)" \
+                        if query.security_definer else ""
+                    found.append(DbFinding(
+                        f"public.{verdict.ref.table}", "ORG001", severity,
+                        f"function {query.function}{definer} reaches {verdict.ref.table} without a "
+                        f"{model.org_column} predicate at line {verdict.ref.span.line} of its definition; add "
+                        f"`{verdict.ref.alias or verdict.ref.table}.{model.org_column} = <org id>`"))
     return found
 
 
@@ -426,7 +474,8 @@ def check_database(dsn: str, paths: list[Path], config_path: str | None, rule_pa
         import psycopg
 
         try:
-            tables = read_catalog(conn, model)
+            functions: list[tuple[str, str]] = []
+            tables = read_catalog(conn, model, functions)
         except psycopg.Error as exc:
             raise OrgscopeError(f"cannot read the catalog of {redact(dsn)}: {_first_line(exc)}") from None
     finally:
@@ -445,6 +494,7 @@ def check_database(dsn: str, paths: list[Path], config_path: str | None, rule_pa
         else:
             notes.append("no migrations found: drift not reported")
     findings += row_security_findings(tables, model, severities, migrations_rely_on_rls)
+    findings += function_findings(functions, model, config.severity.get("ORG001", "error"))
     missing = sorted(f"{s or 'public'}.{n}" for s, n in model.org_tables if (s, n) not in tables)
     if missing:
         notes.append(f"org tables not in the database: {', '.join(missing)}")

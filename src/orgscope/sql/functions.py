@@ -88,8 +88,9 @@ def _head(tokens: list[Token]):
     for k in range(i, len(tokens)):
         word = tokens[k].text.upper()
         if word == "LANGUAGE" and k + 1 < len(tokens):
-            language = tokens[k + 1].text.strip("'\"").lower()
-        elif word == "SECURITY" and k + 1 < len(tokens):
+            # `LANGUAGE sql SECURITY DEFINER`: the tokenizer may read `sql SECURITY` as one keyword.
+            language = tokens[k + 1].text.strip("'\"").lower().split()[0]
+        elif word.split()[-1:] == ["SECURITY"] and k + 1 < len(tokens):
             definer = tokens[k + 1].text.upper() == "DEFINER"
         elif tokens[k].token_type == TokenType.HEREDOC_STRING and body is None:
             body = tokens[k]
