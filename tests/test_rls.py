@@ -327,3 +327,16 @@ SELECT * FROM my_agents;
     ]
     [hidden] = [f for f in findings if f.line == 4]
     assert "view agent_names reads agents but does not expose clerk_org_id" in hidden.message
+
+
+def test_a_function_created_in_alembic_op_execute_is_checked_in_the_revision(tmp_path):
+    write_tree(tmp_path, {"migrations/versions/0001_init.py": REVISION.replace('''    op.execute("""
+        CREATE POLICY''', '''    op.execute("""
+        CREATE FUNCTION agent_by_id(p_id int) RETURNS SETOF agents LANGUAGE sql SECURITY DEFINER
+        AS $$ SELECT * FROM agents WHERE id = p_id $$
+    """)
+    op.execute("""
+        CREATE POLICY''')})
+    findings = run([tmp_path], Config(root=tmp_path), Options(use_cache=False)).findings
+    assert brief(findings) == [("ORG001", 13, 29), ("ORG008", 16, 23)]
+    assert "SECURITY DEFINER" in findings[0].message

@@ -498,6 +498,7 @@ class _Reader:
         from orgscope.python import rawsql
         from orgscope.python.template import render
         from orgscope.sql.ddl import schema_events
+        from orgscope.sql.functions import function_queries, is_function
         from orgscope.sql.split import split_statements
 
         if isinstance(sql_node, cst.Name):
@@ -521,6 +522,11 @@ class _Reader:
             events, problems = schema_events(stmt, rendered.text, self.w.ctx.dialect, model=self.w.model)
             self.events.extend(events)
             self.w.problems.extend(problems)
+            if is_function(stmt):
+                # A function body runs per request: its queries are checked (SPEC section 11).
+                queries, problems = function_queries(stmt, rendered.text, self.w.model, self.w.ctx.dialect)
+                self.w.queries.extend(queries)
+                self.w.problems.extend(problems)
 
 
 class _Known:
