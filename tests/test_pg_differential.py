@@ -977,6 +977,11 @@ RLS_CASES = {
         "CREATE POLICY one ON calls FOR SELECT USING (clerk_org_id = 'org_a');\n"
         "ALTER POLICY one ON calls USING (clerk_org_id = current_setting('request.jwt.claims', true)::jsonb ->> 'org_id');",
         None),
+    "a membership EXISTS correlated with the row's org scopes": (
+        _enabled("agents") +
+        "CREATE POLICY m ON agents USING (EXISTS (SELECT 1 FROM memberships m "
+        "WHERE m.org_id = agents.clerk_org_id AND m.user_id = auth.uid()));",
+        {"select": True, "insert": True, "update": True, "delete": True}),
     "an unfiltered membership subquery is every org": (
         _enabled("agents") +
         "CREATE POLICY m ON agents FOR SELECT USING (clerk_org_id IN (SELECT org_id FROM memberships));",
@@ -1038,6 +1043,9 @@ _EXPRESSIONS = [
     "(SELECT org_id FROM memberships WHERE user_id = auth.uid())",
     "name = 'x' OR clerk_org_id = (auth.jwt() ->> 'org_id')",
     "(clerk_org_id = auth.jwt() ->> 'org_id' OR name = 'x') AND clerk_org_id = current_setting('app.org_id', true)",
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = {t}.clerk_org_id AND m.user_id = auth.uid())",
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = {t}.clerk_org_id)",
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = auth.uid())",
 ]
 # `anon` is never named, so that it stands for every role no policy names.
 _ROLE_LISTS = ["", "", " TO authenticated", " TO authenticated", " TO service_role",
@@ -1047,6 +1055,11 @@ _ROLE_LISTS = ["", "", " TO authenticated", " TO authenticated", " TO service_ro
 # USING needs the very setting the hatch waits for (PostgreSQL then lets no
 # row through, until someone changes the USING). Such pairs are left out.
 _CHECK_EXPRESSIONS = [e for e in _EXPRESSIONS if " OR clerk_org_id = current_setting" not in e]
+# Likewise a restrictive UPDATE policy pinned to a constant org, beside
+# permissive checks pinned to the request's org: together they let a row be
+# written only when the two orgs are the same, which orgscope, judging each
+# side on its own, does not see. Restrictive policies get no constants.
+_RESTRICTIVE_EXPRESSIONS = [e for e in _EXPRESSIONS if "'org_a'" not in e]
 
 
 class PolicyWalk:
@@ -1058,24 +1071,28 @@ class PolicyWalk:
         self.rng = rng
         self.policies: dict[str, list[tuple[str, str]]] = {}  # table -> [(name, command)]
 
-    def expression(self, table: str, check_of: str | None = None) -> str:
+    def expression(self, table: str, check_of: str | None = None, restrictive: bool = False) -> str:
         """An expression; `check_of` names the command of a WITH CHECK."""
         pool = _CHECK_EXPRESSIONS if check_of in ("all", "update") else _EXPRESSIONS
+        if restrictive:
+            pool = [e for e in pool if e in _RESTRICTIVE_EXPRESSIONS]
         return self.rng.choice(pool).format(t=table)
 
     def policy(self, table: str, number: int) -> str:
         rng = self.rng
         command = rng.choice(["all", "all", "select", "insert", "update", "delete"])
         kind = rng.choices(["", " AS PERMISSIVE", " AS RESTRICTIVE"], weights=[6, 1, 2])[0]
-        text = f"CREATE POLICY p{number} ON {table}{kind}"
+        restrictive = "RESTRICTIVE" in kind
+        name = f"{'r' if restrictive else 'p'}{number}"
+        text = f"CREATE POLICY {name} ON {table}{kind}"
         if command != "all" or rng.random() < 0.3:
             text += f" FOR {command.upper()}"
         text += rng.choice(_ROLE_LISTS)
         if command != "insert" and (command in ("select", "delete") or rng.random() < 0.9):
-            text += f" USING ({self.expression(table)})"
+            text += f" USING ({self.expression(table, None, restrictive)})"
         if command in ("insert", "update", "all") and (command == "insert" or rng.random() < 0.5):
-            text += f" WITH CHECK ({self.expression(table, command)})"
-        self.policies.setdefault(table, []).append((f"p{number}", command))
+            text += f" WITH CHECK ({self.expression(table, command, restrictive)})"
+        self.policies.setdefault(table, []).append((name, command))
         return text
 
     def alter(self, table: str) -> str | None:
@@ -1083,6 +1100,7 @@ class PolicyWalk:
         if not self.policies.get(table):
             return None
         name, command = rng.choice(self.policies[table])
+        restrictive = name.startswith("r")
         choice = rng.random()
         if choice < 0.25:
             self.policies[table].remove((name, command))
@@ -1095,8 +1113,8 @@ class PolicyWalk:
         if choice < 0.5:
             return f"ALTER POLICY {name} ON {table}{rng.choice(_ROLE_LISTS[2:]) }"
         if command == "insert":
-            return f"ALTER POLICY {name} ON {table} WITH CHECK ({self.expression(table, command)})"
-        return f"ALTER POLICY {name} ON {table} USING ({self.expression(table)})"
+            return f"ALTER POLICY {name} ON {table} WITH CHECK ({self.expression(table, command, restrictive)})"
+        return f"ALTER POLICY {name} ON {table} USING ({self.expression(table, None, restrictive)})"
 
     def policy_set(self) -> str:
         rng = self.rng

@@ -526,6 +526,8 @@ class _Builder:
 
     def pred(self, node: exp.Expression) -> Pred | None:
         node = _unparen(node)
+        if isinstance(node, exp.Exists):
+            return self.membership(node)
         if isinstance(node, exp.Or):
             branches = [self.preds(branch) for branch in _disjuncts(node)]
             if not any(branches):
@@ -580,6 +582,34 @@ class _Builder:
         return Value(UNKNOWN)
 
     # --- values of the request (row level security, SPEC section 11) ---------
+
+    def membership(self, node: exp.Exists) -> Pred | None:
+        """`EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = agents.clerk_org_id
+        AND m.user_id = auth.uid())` scopes the outer `agents` like
+        `agents.clerk_org_id IN (SELECT m.org_id ... )`: the row's org is one the
+        request belongs to. Only a correlation through a qualified outer org
+        column, in a subquery that depends on the request, counts."""
+        inner = node.this
+        while isinstance(inner, exp.Subquery):
+            inner = inner.this
+        if not isinstance(inner, exp.Select) or not self.request_query(inner):
+            return None
+        sources = [inner.args["from_"].this] if inner.args.get("from_") is not None else []
+        sources += [join.this for join in inner.args.get("joins") or []]
+        names = {normalize_identifier(t.args["alias"].this) if t.args.get("alias") else normalize_identifier(t.this)
+                 for t in sources if isinstance(t, exp.Table)}
+        where = inner.args.get("where")
+        for conjunct in _conjuncts(where.this) if where is not None else []:
+            if not isinstance(conjunct, exp.EQ):
+                continue
+            for one, other in ((conjunct.this, conjunct.expression), (conjunct.expression, conjunct.this)):
+                one, other = _unparen(_uncast(one)), _unparen(_uncast(other))
+                if (isinstance(one, exp.Column) and one.table and normalize_identifier(one.args["table"]) not in names
+                        and normalize_identifier(one.this) == self.model.org_column
+                        and isinstance(other, exp.Column) and (not other.table
+                                                               or normalize_identifier(other.args["table"]) in names)):
+                    return Compare(self.column(one), "in_subquery", Value(SUBQUERY, request=True))
+        return None
 
     def is_request(self, node: exp.Expression) -> bool:
         """Does `node` call a function of the request (`auth.jwt()`,
