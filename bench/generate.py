@@ -1,6 +1,6 @@
 """Generate a realistic multi-tenant SaaS repository for benchmarking orgscope.
 
-    python bench/generate.py OUT [--files 5000] [--seed 1] [--migrations 400]
+    python bench/generate.py OUT [--files 5000] [--seed 1] [--migrations 400] [--prose]
 
 The tree looks like the backend of a voice-agent product:
 
@@ -129,6 +129,55 @@ DOMAIN_PROSE = [
 ]
 
 
+# --prose: the talk of a voice-agent product's ordinary code. Most modules that
+# never reach the database still name its tables in docstrings, comments, log
+# messages, metrics keys and identifiers; some sentences even start with a SQL
+# keyword, and a model's name starts a sentence ("Call the carrier ...").
+TALK_PROSE = [
+    "Select which agents to call next from the waiting contacts.",
+    "Update the voices of every agent when the provider changes its catalogue.",
+    "Delete calls from the local buffer once the recording is uploaded.",
+    "Merge the campaigns of a contact so that it is dialled once.",
+    "With several tools attached, the agent picks one per turn.",
+    "Call the carrier again when the first attempt fails.",
+    "Agents, calls and voices are fetched from the API, never from here.",
+    "Counts of calls per agent feed the dashboard.",
+    "The voices and tools of an agent are shown in the editor.",
+    "Contacts in a campaign are dialled in the order they were imported.",
+]
+TALK_WORDS = ["agents", "calls", "voices", "tools", "contacts", "campaigns"]
+TALK_SINGULAR = {"agents": "agent", "calls": "call", "voices": "voice", "tools": "tool", "contacts": "contact",
+                 "campaigns": "campaign"}
+
+
+def _talk_block(out: Lines, rng: random.Random, names: list[str]) -> None:
+    """A statement of ordinary code that talks about the product's tables
+    without touching the database."""
+    var = rng.choice(names)
+    word = rng.choice(TALK_WORDS)
+    one = TALK_SINGULAR[word]
+    kind = rng.randrange(8)
+    if kind == 0:
+        out.add(f"# Skip {word} that were already handled by another {one} worker.",
+                f"{word} = [entry for entry in {var} or () if entry]")
+    elif kind == 1:
+        out.add(f'logger.info("dispatching %d {word} for {one} %s", len({var} or ()), {rng.choice(names)})')
+    elif kind == 2:
+        out.add(f'logger.debug(f"{one} {{{var}}}: {word} refreshed")')
+    elif kind == 3:
+        out.add(f'{var} = {{"{word}": len(str({var})), "{one}_id": {rng.choice(names)}, "region": None}}')
+    elif kind == 4:
+        out.add(f"active_{word} = {var} or []", f"if not active_{word}:",
+                f'    logger.warning("no {word} for this {one}; nothing to {rng.choice(VERBS)}")')
+    elif kind == 5:
+        out.add(f"# The {word} of one {one} never mix with another's.",
+                f"count_{word} = sum(1 for _ in ({var} or ()))")
+    elif kind == 6:
+        out.add(f'{var} = "{one}:{{}}:{{}}".format({rng.choice(names)}, {rng.choice(names)})')
+    else:
+        out.add(f'{var} = "too many {word} for {one} %s" % ({rng.choice(names)},)')
+
+
 def _ident(rng: random.Random) -> str:
     return f"{rng.choice(VERBS)}_{rng.choice(NOUNS)}"
 
@@ -207,8 +256,10 @@ def _statement_block(out: Lines, rng: random.Random, names: list[str]) -> None:
 
 
 def _function(out: Lines, rng: random.Random, prose: list[str], *, method: bool = False,
-              is_async: bool = False) -> None:
+              is_async: bool = False, talk: bool = False) -> None:
     name = _ident(rng)
+    if talk and rng.random() < 0.3:
+        name = f"{rng.choice(VERBS)}_{rng.choice(TALK_WORDS)}"
     params = rng.sample(["payload", "items", "limit", "region", "locale", "timeout", "options", "token",
                          "user", "value", "batch", "window"], k=rng.randint(1, 4))
     args = ", ".join((["self"] if method else []) + [f"{p}=None" if i else p for i, p in enumerate(params)])
@@ -220,7 +271,10 @@ def _function(out: Lines, rng: random.Random, prose: list[str], *, method: bool 
     names = list(params) + ["result"]
     out.add(f"result = {rng.choice(['None', '[]', '{}', params[0]])}")
     for _ in range(rng.randint(2, 9)):
-        _statement_block(out, rng, names)
+        if talk and rng.random() < 0.35:
+            _talk_block(out, rng, names)
+        else:
+            _statement_block(out, rng, names)
     if is_async:
         out.add("await asyncio.sleep(0)")
     out.add(f"return {rng.choice(names)}")
@@ -228,7 +282,7 @@ def _function(out: Lines, rng: random.Random, prose: list[str], *, method: bool 
     out.blank()
 
 
-def _class(out: Lines, rng: random.Random, prose: list[str]) -> None:
+def _class(out: Lines, rng: random.Random, prose: list[str], talk: bool = False) -> None:
     name = _class_name(rng)
     if rng.random() < 0.35:
         out.add("@dataclass", f"class {name}:")
@@ -244,7 +298,7 @@ def _class(out: Lines, rng: random.Random, prose: list[str]) -> None:
         for _, line in sorted(fields, key=lambda item: item[0]):
             out.add(line)
         out.blank()
-        _function(out, rng, prose, method=True)
+        _function(out, rng, prose, method=True, talk=talk)
         out.level -= 1
         out.blank()
         return
@@ -258,7 +312,7 @@ def _class(out: Lines, rng: random.Random, prose: list[str]) -> None:
             f"    self._{rng.choice(NOUNS)}s = {{}}")
     out.blank()
     for _ in range(rng.randint(2, 6)):
-        _function(out, rng, prose, method=True, is_async=rng.random() < 0.15)
+        _function(out, rng, prose, method=True, is_async=rng.random() < 0.15, talk=talk)
     out.level -= 1
     out.blank()
 
@@ -284,17 +338,24 @@ def _module_header(out: Lines, rng: random.Random, prose: list[str], siblings: l
     out.blank(2)
 
 
-def ordinary_module(rng: random.Random, siblings: list[str]) -> str:
-    # About one ordinary module in four talks about the product's agents and calls.
-    prose = NEUTRAL_PROSE + (DOMAIN_PROSE if rng.random() < 0.25 else [])
+def ordinary_module(rng: random.Random, siblings: list[str], talk: bool = False) -> str:
+    """Application code that never reaches the database. About one module in
+    four talks about the product's agents and calls in its docstrings; with
+    `talk` (--prose) nine in ten name the tables in docstrings, comments, log
+    messages, metrics keys and identifiers."""
+    if talk:
+        talk = rng.random() < 0.9
+        prose = NEUTRAL_PROSE + ((DOMAIN_PROSE + TALK_PROSE) if talk else [])
+    else:
+        prose = NEUTRAL_PROSE + (DOMAIN_PROSE if rng.random() < 0.25 else [])
     out = Lines()
     _module_header(out, rng, prose, siblings)
     target = rng.randint(100, 400)
     while out.next_line < target:
         if rng.random() < 0.4:
-            _class(out, rng, prose)
+            _class(out, rng, prose, talk)
         else:
-            _function(out, rng, prose, is_async=rng.random() < 0.2)
+            _function(out, rng, prose, is_async=rng.random() < 0.2, talk=talk)
         out.blank()
     return out.text()
 
@@ -907,10 +968,13 @@ def _rng(seed: int, *key: object) -> random.Random:
 
 
 def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int = 400,
-             violation_every: int = 20) -> dict:
+             violation_every: int = 20, prose: bool = False) -> dict:
     """Write the tree into `out` (which must not exist or be empty) and return the manifest.
 
-    One DB-touching module in `violation_every` carries a violation.
+    One DB-touching module in `violation_every` carries a violation. With
+    `prose`, most ordinary modules name the org tables in their prose and
+    identifiers (the DB-touching modules and the planted violations are the
+    same as without it).
     """
     if files < 20:
         raise ValueError("--files must be at least 20")
@@ -968,7 +1032,7 @@ def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int =
             planted.extend(mod.planted)
             db_index += 1
         else:
-            written[path] = ordinary_module(rng, siblings)
+            written[path] = ordinary_module(rng, siblings, talk=prose)
         module_names.append(f"app.{package}.{stem}")
 
     history = migrations(_rng(seed, "migrations"), migration_count)
@@ -990,6 +1054,7 @@ def generate(out: Path, files: int = 5000, seed: int = 1, migration_count: int =
     manifest = {
         "seed": seed,
         "files": files,
+        "prose": prose,
         "python_files": sum(1 for p in written if p.endswith(".py")),
         "db_files": db_index,
         "migrations": len(history),
@@ -1010,12 +1075,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--migrations", type=int, default=400, help="number of SQL migrations (default 400)")
     parser.add_argument("--violation-every", type=int, default=20,
                         help="one DB-touching file in N carries a violation (default 20)")
+    parser.add_argument("--prose", action="store_true",
+                        help="most ordinary modules name the org tables in docstrings, comments, logs and identifiers")
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = parser.parse_args(argv)
     if args.force and args.out.exists():
         shutil.rmtree(args.out)
     try:
-        manifest = generate(args.out, args.files, args.seed, args.migrations, args.violation_every)
+        manifest = generate(args.out, args.files, args.seed, args.migrations, args.violation_every, args.prose)
     except (ValueError, OSError) as exc:
         print(f"generate: error: {exc}", file=sys.stderr)
         return 2
