@@ -1,25 +1,52 @@
-"""The cache and the worker processes are optimisations: they must never change
-what `orgscope check` reports.
+"""The cache, the worker processes and the candidate gate are optimisations:
+they must never change what `orgscope check` reports.
 
 A small tree from the benchmark generator (with planted violations in raw SQL,
 supabase, SQLAlchemy and query files) is checked without a cache, with a cold
 cache, with a warm cache, with one worker and with two, and the JSON findings
-must be identical every time.
+must be identical every time. The gate (which Python modules go to libcst) is
+checked against parsing every module the prefilter passes, on generated trees
+(with and without prose that names the org tables everywhere) and on
+hand-written ones: every rule document's examples, the demo app, and a table
+of modules whose query is easy to overlook (tests/cases/candidate_gate.yaml).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from orgscope.config import Config
+from orgscope.engine import Options, run
+from orgscope.model import bundled_rules_dir, default_pack_path, load_pack
+from orgscope.python.gate import CandidateGate
+from orgscope.suppress import scan
 from orgscope.workers import PARALLEL_THRESHOLD
+from conftest import write_tree
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+GATE_CASES = yaml.safe_load((REPO / "tests" / "cases" / "candidate_gate.yaml").read_text(encoding="utf-8"))
+MODELS = """\
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    clerk_org_id: Mapped[str]
+"""
 
 
 def _load_generator():
@@ -33,11 +60,15 @@ def _load_generator():
     return sys.modules[name]
 
 
-def check(tree: Path, *args: str) -> list[dict]:
-    """The findings of `orgscope check --format json` run in `tree`."""
+def check(tree: Path, *args: str, gate: bool = True) -> list[dict]:
+    """The findings of `orgscope check --format json` run in `tree`; `gate`
+    False parses every Python module the prefilter passes."""
+    env = {k: v for k, v in os.environ.items() if k != "ORGSCOPE_NO_GATE"}
+    if not gate:
+        env["ORGSCOPE_NO_GATE"] = "1"
     proc = subprocess.run(
         [sys.executable, "-m", "orgscope", "check", "--format", "json", *args],
-        cwd=tree, capture_output=True, text=True, timeout=300,
+        cwd=tree, capture_output=True, text=True, timeout=300, env=env,
     )
     assert proc.returncode in (0, 1), proc.stderr
     return json.loads(proc.stdout)["findings"]
@@ -113,3 +144,91 @@ def test_the_generator_is_deterministic_for_a_seed(tmp_path):
     for rel, data in contents(one).items():
         if rel.endswith(".py"):
             compile(data, rel, "exec", dont_inherit=True)  # generated code is valid Python
+
+
+# --- the candidate gate ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prose_tree(tmp_path_factory):
+    """Ordinary modules that name agents, calls and voices in docstrings,
+    comments, log messages and identifiers, as a voice-agent product's do."""
+    root = tmp_path_factory.mktemp("bench-prose") / "repo"
+    manifest = _load_generator().generate(root, files=160, seed=11, migration_count=30, violation_every=2,
+                                          prose=True)
+    return root, manifest
+
+
+def test_the_gate_never_changes_the_findings_of_a_generated_tree(tree, prose_tree, reference):
+    root, _ = tree
+    assert check(root, "--no-cache", "--jobs", "2", gate=False) == reference
+    prose_root, manifest = prose_tree
+    with_gate = check(prose_root, "--no-cache", "--jobs", "2")
+    assert with_gate == check(prose_root, "--no-cache", "--jobs", "2", gate=False)
+    planted = {(v["path"], v["code"]) for v in manifest["violations"]}
+    assert planted and planted <= {(f["path"], f["code"]) for f in with_gate}
+
+
+def test_the_gate_sends_the_database_modules_to_libcst_and_keeps_the_prose_away(prose_tree):
+    root, manifest = prose_tree
+    model = load_pack(default_pack_path())
+    names = frozenset(manifest["model_classes"])
+    gate = CandidateGate.for_model(model, names)
+    texts = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in (root / "app").rglob("*.py")}
+    mentions = {rel for rel, text in texts.items() if model.mentions(text, names)}
+    admitted = {rel for rel in mentions if gate.admits(texts[rel])}
+    database = {rel for rel in texts if "_repo_" in rel}
+    assert database <= admitted
+    # Nearly every ordinary module names an org table, yet none of them holds a query.
+    ordinary = mentions - database - {rel for rel in texts if rel.endswith("models.py")}
+    assert len(ordinary) > 2 * len(database)
+    assert not admitted & ordinary
+
+
+def _findings(root: Path, gate: bool, monkeypatch) -> list[tuple]:
+    if gate:
+        monkeypatch.delenv("ORGSCOPE_NO_GATE", raising=False)
+    else:
+        monkeypatch.setenv("ORGSCOPE_NO_GATE", "1")
+    result = run([root], Config(root=root), Options(use_cache=False))
+    return [(f.path, f.code, f.line, f.column, f.message) for f in result.findings]
+
+
+def _rule_examples() -> list:
+    params = []
+    for document in sorted(bundled_rules_dir().glob("ORG*.yaml")):
+        raw = yaml.safe_load(document.read_text(encoding="utf-8"))
+        for kind in ("bad", "good"):
+            for number, example in enumerate(raw.get(kind) or [], start=1):
+                params.append(pytest.param(example["files"], id=f"{raw['code']}-{kind}-{number}"))
+    return params
+
+
+@pytest.mark.parametrize("files", _rule_examples())
+def test_the_gate_never_changes_the_findings_of_a_rule_example(files, tmp_path, monkeypatch):
+    write_tree(tmp_path, files)
+    assert _findings(tmp_path, True, monkeypatch) == _findings(tmp_path, False, monkeypatch)
+
+
+def test_the_gate_never_changes_the_findings_of_the_demo_app(tmp_path, monkeypatch):
+    demo = REPO / "examples" / "demo-app"
+    write_tree(tmp_path, {p.relative_to(demo).as_posix(): p.read_text(encoding="utf-8")
+                          for p in demo.rglob("*") if p.is_file() and p.suffix in (".py", ".sql")})
+    with_gate = _findings(tmp_path, True, monkeypatch)
+    assert with_gate and with_gate == _findings(tmp_path, False, monkeypatch)
+
+
+@pytest.mark.parametrize("case", GATE_CASES, ids=[c["name"] for c in GATE_CASES])
+def test_the_gate_on_modules_whose_query_is_easy_to_miss(case, tmp_path, monkeypatch):
+    write_tree(tmp_path, {"app/models.py": MODELS, "app/mod.py": case["source"]})
+    gate = CandidateGate.for_model(load_pack(default_pack_path()), frozenset({"Agent", "Base"}))
+    assert gate.admits(case["source"], bool(scan(case["source"], "python"))) is case["parsed"]
+
+    def of_module(found):
+        return sorted([code, line] for path, code, line, _, _ in found if path == "app/mod.py")
+
+    with_gate = of_module(_findings(tmp_path, True, monkeypatch))
+    if "findings" in case:
+        assert with_gate == sorted(case["findings"])
+    without = of_module(_findings(tmp_path, False, monkeypatch))
+    assert without == sorted(with_gate + case.get("without_gate", []))

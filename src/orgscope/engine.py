@@ -103,7 +103,7 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     catalog = build_catalog(model, all_facts.values())
     extractor.know_org_views(catalog.org_view_names())
     model_names = frozenset(catalog.models) | layer.names()
-    all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_names))
+    all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_names, gated=True))
     extractor.save(complete=project is targets and not paths and options.stdin is None)
 
     ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)

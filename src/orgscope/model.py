@@ -73,7 +73,7 @@ class Mention:
 def mentions(text: str, words: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
     """Does the text name one of `words` (any case: SQL folds table and column
     names) or `names` (class names, exact case) as a whole name, `_` separating?"""
-    if _names_in(text.lower(), _alternation(words)):
+    if words and _names_in(text.lower(), _alternation(words)):
         return True
     return bool(names) and _names_in(text, _alternation(names))
 

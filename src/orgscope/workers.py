@@ -3,6 +3,12 @@
 * Files that name no org table, tenancy column or model class are never
   parsed: a substring test on the decoded text is orders of magnitude cheaper
   than sqlglot or libcst.
+* Of the Python files that do, only those with a token that can start a
+  query fact go to libcst (`orgscope.python.gate`); the names the catalog
+  phase learnt (model classes, the data-access layer, constants) are part of
+  that decision and of the cache key of a file it kept from libcst.
+  `ORGSCOPE_NO_GATE=1` parses every file the prefilter passes (the
+  equivalence test compares the two).
 * Facts come from the content-addressed cache when the file is unchanged.
 * What is left is parsed in worker processes (both cores) when there is
   enough of it to pay for them; results are keyed by path, so the output
@@ -27,6 +33,7 @@ from orgscope.extract import extract_file, internal_error, module_name
 from orgscope.facts import FileFacts, Problem, Span
 from orgscope.model import TenancyModel
 from orgscope.python import datalayer
+from orgscope.python.gate import CandidateGate
 from orgscope import suppress
 
 _BINARY_SNIFF = 8192
@@ -79,6 +86,7 @@ class Extractor:
         self._python_files: list[SourceFile] = []
         self._constants: dict[str, str] = {}
         self.settings = settings_key(*extraction_settings(config, model))
+        self.use_gate = os.environ.get("ORGSCOPE_NO_GATE", "") in ("", "0")
         self.ctx = ExtractContext(
             model=model,
             dialect=config.dialect,
@@ -136,11 +144,21 @@ class Extractor:
         self.ctx = replace(self.ctx, model=self.model)
         self.settings = settings_key(*extraction_settings(self.config, self.model), self.ctx.data_layer)
 
-    def run(self, files: list[SourceFile], model_names: frozenset[str] = frozenset()) -> dict[str, FileFacts]:
+    def run(self, files: list[SourceFile], model_names: frozenset[str] = frozenset(),
+            gated: bool = False) -> dict[str, FileFacts]:
         """Facts of `files`. A file is parsed only when it names an org table or
-        tenancy column (any case) or one of `model_names` (class names, exact case)."""
+        tenancy column (any case) or one of `model_names` (class names, exact
+        case). `gated` (the phase after the catalog): a Python file must also
+        pass the candidate gate, which those names feed."""
         results: dict[str, FileFacts] = {}
-        pending: list[tuple[SourceFile, str, str]] = []
+        pending: list[tuple[SourceFile, str, str, str | None]] = []
+        gate = gate_key = None
+        if gated and self.use_gate:
+            layer = self.ctx.data_layer
+            names = model_names | {name.rsplit(".", 1)[-1] for name, _ in layer.constants}
+            calls = tuple(w.call for w in self.config.query_wrappers + layer.wrappers)
+            gate = CandidateGate.for_model(self.model, names, calls)
+            gate_key = settings_key(self.settings, sorted(gate.names))
         for source in files:
             data, text, early = self._loaded.pop(source.rel, None) or read_source(source, self.config)
             if early is not None:
@@ -159,24 +177,30 @@ class Extractor:
                     continue
             key = file_key(self.settings, source.rel, source.kind, data)
             cached = self.cache.get(key)
+            # A file the gate kept from libcst is cached under a key that also
+            # holds the names the gate knew: a new model class reopens it.
+            gated_key = file_key(gate_key, source.rel, source.kind, data) if gate and source.kind == "python" else None
+            if cached is None and gated_key is not None:
+                cached = self.cache.get(gated_key)
             if cached is not None:
                 results[source.rel] = cached
             else:
-                pending.append((source, text, key))
-        for (source, text, key), facts in zip(pending, self._extract(pending)):
+                pending.append((source, text, key, gated_key))
+        for (source, text, key, gated_key), (facts, parsed) in zip(pending, self._extract(pending, gate)):
             if REPLACEMENT in text and (problem := _decode_problem(source)) is not None:
                 facts.problems.insert(0, problem)  # the rest was analysed; the replacement is reported
             if not _is_internal_failure(facts):
-                self.cache.put(key, facts)
+                self.cache.put(key if parsed or gated_key is None else gated_key, facts)
             results[source.rel] = facts
         return results
 
-    def _extract(self, pending: list[tuple[SourceFile, str, str]]) -> list[FileFacts]:
+    def _extract(self, pending: list[tuple[SourceFile, str, str, str | None]],
+                 gate: CandidateGate | None) -> list[tuple[FileFacts, bool]]:
         jobs = self.jobs or os.cpu_count() or 1
-        tasks = [(s.rel, s.kind, text) for s, text, _ in pending]
+        tasks = [(s.rel, s.kind, text) for s, text, _, _ in pending]
+        timeout = self.config.file_timeout
         if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD or self.debug:
-            return [extract_text(rel, kind, text, self.ctx, self.config.file_timeout, self.debug)
-                    for rel, kind, text in tasks]
+            return [extract_gated(rel, kind, text, self.ctx, timeout, self.debug, gate) for rel, kind, text in tasks]
         try:
             import multiprocessing
 
@@ -184,12 +208,11 @@ class Extractor:
             with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
                 chunk = max(1, len(tasks) // (jobs * 8))
                 return list(
-                    pool.map(_worker, tasks, [self.ctx] * len(tasks), [self.config.file_timeout] * len(tasks),
-                             chunksize=chunk)
+                    pool.map(_worker, tasks, [self.ctx] * len(tasks), [timeout] * len(tasks),
+                             [gate] * len(tasks), chunksize=chunk)
                 )
         except (OSError, RuntimeError):  # no processes here (sandbox): do it serially
-            return [extract_text(rel, kind, text, self.ctx, self.config.file_timeout, False)
-                    for rel, kind, text in tasks]
+            return [extract_gated(rel, kind, text, self.ctx, timeout, False, gate) for rel, kind, text in tasks]
 
     def save(self, complete: bool) -> None:
         self.cache.save(complete)
@@ -202,9 +225,21 @@ def cache_folder(config: Config) -> Path:
     return default_cache_folder(config.root)
 
 
-def _worker(task: tuple[str, str, str], ctx: ExtractContext, timeout: float) -> FileFacts:
+def _worker(task: tuple[str, str, str], ctx: ExtractContext, timeout: float,
+            gate: CandidateGate | None) -> tuple[FileFacts, bool]:
     rel, kind, text = task
-    return extract_text(rel, kind, text, ctx, timeout, False)
+    return extract_gated(rel, kind, text, ctx, timeout, False, gate)
+
+
+def extract_gated(rel: str, kind: str, text: str, ctx: ExtractContext, timeout: float, debug: bool,
+                  gate: CandidateGate | None) -> tuple[FileFacts, bool]:
+    """(facts, parsed): a Python module the gate turns away yields its
+    suppression comments alone, as a file the prefilter turns away does."""
+    if gate is not None and kind == "python":
+        suppressions = suppress.scan(text, "python")
+        if not gate.admits(text, bool(suppressions)):
+            return FileFacts(path=rel, kind=kind, suppressions=suppressions), False
+    return extract_text(rel, kind, text, ctx, timeout, debug), True
 
 
 def extract_text(rel: str, kind: str, text: str, ctx: ExtractContext, timeout: float, debug: bool) -> FileFacts:
