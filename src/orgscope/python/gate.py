@@ -50,13 +50,18 @@ from orgscope.python.template import looks_like_sql
 TABLE_CALLS = frozenset({"table", "from_", "Table", "Identifier"})
 
 # Comments and string literals (their prefixes do not matter here), and a
-# lone quote that starts no complete literal.
+# quote that starts no complete literal. Each body is an "unrolled loop"
+# (plain run, then escape or lone quote and plain run, ...): linear however
+# the text ends, where a nested repetition would backtrack exponentially on an
+# unterminated literal.
 _TOKEN = re.compile(
     r"#[^\r\n]*"
-    r"|'''(?:[^'\\]+|\\.|'(?!''))*'''"
-    r'|"""(?:[^"\\]+|\\.|"(?!""))*"""'
-    r"|'(?:[^'\\\r\n]+|\\.)*'"
-    r'|"(?:[^"\\\r\n]+|\\.)*"'
+    r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
+    r'|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+    r"|'''"
+    r'|"""'
+    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'"
+    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
     r"""|['"]""",
     re.S,
 )
@@ -126,7 +131,7 @@ class CandidateGate:
             token = match.group()
             if token[0] == "#":
                 continue
-            if len(token) == 1:
+            if token in ("'", '"', "'''", '"""'):
                 return True  # an unterminated literal: the tokens cannot be trusted
             quote = 3 if token[:3] in ("'''", '"""') else 1
             strings.append(token[quote:len(token) - quote])
