@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 import libcst as cst
-from libcst._position import CodeRange
+from libcst._position import CodePosition, CodeRange
 from libcst.metadata import PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
@@ -96,8 +96,11 @@ _FORMATTING = _concrete((
 
 
 class _PositionState(PositionProvidingCodegenState):
-    """libcst's position-recording code generator with a cheaper line/column
-    update (no regex split for the common token without a carriage return)."""
+    """libcst's position-recording code generator, leaner: a cheaper
+    line/column update (no regex split for the common token without a
+    carriage return), no positions for formatting nodes (whitespace, commas,
+    brackets: never asked for), and a plain object instead of a generator
+    for each syntactic position."""
 
     __slots__ = ()
 
@@ -112,13 +115,52 @@ class _PositionState(PositionProvidingCodegenState):
             self.line += value.count("\n")
             self.column = len(value) - newline - 1
 
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if type(node) not in _FORMATTING:
+            self._stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if type(node) in _FORMATTING:
+            return
+        line, column = self._stack.pop()
+        computed = self.provider._computed
+        if node not in computed:  # a syntactic position, recorded inside, wins
+            computed[node] = CodeRange(CodePosition(line, column), CodePosition(self.line, self.column))
+
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+                                  end_node: cst.CSTNode | None = None) -> "_SyntacticPosition":
+        return _SyntacticPosition(self, node, start_node, end_node)
+
+
+class _SyntacticPosition:
+    """What PositionProvidingCodegenState.record_syntactic_position does, as a
+    context manager without a generator."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "line", "column")
+
+    def __init__(self, state: _PositionState, node: cst.CSTNode, start_node: cst.CSTNode | None,
+                 end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.line, self.column = self.state.line, self.state.column
+
+    def __exit__(self, *exc: object) -> bool:
+        state = self.state
+        computed = state.provider._computed
+        start = computed[self.start_node].start if self.start_node is not None else CodePosition(self.line,
+                                                                                                   self.column)
+        end = computed[self.end_node].end if self.end_node is not None else CodePosition(state.line, state.column)
+        computed[self.node] = CodeRange(start, end)
+        return False
+
 
 def compute_positions(module: cst.Module) -> dict[cst.CSTNode, CodeRange]:
-    """node -> CodeRange (PositionProvider semantics), in one code-generation
-    pass; MetadataWrapper.resolve would add a full, empty visitor pass."""
+    """node -> CodeRange (PositionProvider semantics) of every node but the
+    formatting ones, in one code-generation pass; MetadataWrapper.resolve
+    would add a full, empty visitor pass."""
     provider = PositionProvider()
     state = _PositionState(default_indent=module.default_indent, default_newline=module.default_newline,
                            provider=provider)
     module._codegen(state)
     return provider._computed
-
