@@ -141,7 +141,9 @@ def run_once(cmd: list[str], cwd: Path, output: Path, memory: bool = False) -> t
     """(wall seconds, CPU seconds, exit code, peak MB or None, max RSS MB) of one run."""
     with open(output, "wb") as out, open(output.with_suffix(".stderr"), "wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        # Its own process group, so that a stop also ends what it started
+        # (semgrep runs semgrep-core, orgscope its workers).
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
         sampler = _MemorySampler(proc.pid) if memory else None
         if sampler is not None:
             sampler.start()
@@ -149,8 +151,11 @@ def run_once(cmd: list[str], cwd: Path, output: Path, memory: bool = False) -> t
         # workers it reaped, which Popen.wait would throw away.
         try:
             _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:  # stopped: do not leave the measured process running
-            proc.kill()
+        except BaseException:  # stopped: do not leave the measured processes running
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
             proc.wait()
             raise
         seconds = time.perf_counter() - started
