@@ -73,17 +73,20 @@ _LEAD = r"(?:\s|\\[ntrfv]|\\\r?\n|\(|--[^\n]*?(?:\n|\\n|$)|/\*.*?\*/|\{[^{}]*(?:
 _STATEMENT_START = re.compile(_LEAD + r"(select|with|insert|update|delete|merge|copy|truncate)\b", re.I | re.S)
 _FIELD = re.compile(r"[{%]")
 _FROM = re.compile(r"\bfrom\b", re.I)
-# After its keyword, the part of a statement's shape that one literal must
-# either complete (ending in the word the shape needs) or stop inside (a later
-# piece may continue it): "MERGE " can become MERGE INTO, "Merge the pending
-# quota" never can, nor can "Update the voices of every agent".
+# After its keyword, the shape a statement needs next, either complete in
+# one literal (ending in the word the shape needs) or stopping inside it (a
+# later piece may continue it): "MERGE " can become MERGE INTO, "Merge the
+# pending quota" never can, nor can "Update the voices of every agent".
 _NAME = r'(?:"[^"]*"|\{[^{}]*\}|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]*"|\{[^{}]*\}|[A-Za-z_][\w$]*))*'
-_SHAPE_PREFIX = {
-    "insert": re.compile(r"\s*(?P<need>into\b)?", re.I),
-    "merge": re.compile(r"\s*(?P<need>into\b)?", re.I),
-    "delete": re.compile(r"\s*(?P<need>from\b)?", re.I),
-    "update": re.compile(rf"\s*(?:only\s+)?(?:{_NAME}\s*(?:(?:as\s+)?[A-Za-z_]\w*\s*)?)?(?P<need>set\b)?", re.I),
-    "with": re.compile(rf"\s*(?:recursive\s+)?(?:{_NAME}\s*(?:\([^)]*\)\s*)?)?(?P<need>as\b)?", re.I),
+_ALIAS = r"(?:as\s+)?[A-Za-z_]\w*"
+_SHAPE_NEXT = {  # keyword -> (complete, stops inside)
+    "insert": (re.compile(r"\s+into\b", re.I), re.compile(r"\s*$")),
+    "merge": (re.compile(r"\s+into\b", re.I), re.compile(r"\s*$")),
+    "delete": (re.compile(r"\s+from\b", re.I), re.compile(r"\s*$")),
+    "update": (re.compile(rf"\s+(?:only\s+)?{_NAME}\s+(?:{_ALIAS}\s+)?set\b", re.I),
+               re.compile(rf"\s*(?:only\s+)?(?:{_NAME}\s*(?:{_ALIAS}\s*)?)?$", re.I)),
+    "with": (re.compile(rf"\s+(?:recursive\s+)?{_NAME}\s*(?:\([^)]*\)\s*)?as\b", re.I),
+             re.compile(rf"\s*(?:recursive\s+)?(?:{_NAME}\s*(?:\([^)]*\)\s*)?)?$", re.I)),
 }
 # The word a statement begun in one literal needs from a later piece.
 _NEXT_WORD = {
@@ -173,11 +176,11 @@ def _sql_shaped(strings: list[str]) -> bool:
             elif _FIELD.search(rest, 0, found.start()) or looks_like_sql("select" + rest):
                 return True
             continue
-        shape = _SHAPE_PREFIX[keyword].match(rest)
-        if shape.group("need"):
+        complete, stops_inside = _SHAPE_NEXT[keyword]
+        if complete.match(rest):
             return True
-        if shape.end() == len(rest):
-            wanted.add(keyword)  # the literal stops inside the shape
+        if stops_inside.match(rest):
+            wanted.add(keyword)  # a later piece may complete the shape
         # else prose: the literal goes on with words the statement cannot have
     if not wanted:
         return False
