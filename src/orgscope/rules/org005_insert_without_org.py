@@ -25,7 +25,11 @@ def check(ctx: RuleContext, facts: FileFacts) -> Iterator[Finding]:
                 continue
             if column in write.columns:
                 continue
-            message = f"{write.op} into {write.table} does not set {column}; the row would belong to no organization"
+            if write.op == "create":
+                what = f"creating {write.model or 'a model'} (a {write.table} row)"
+            else:
+                what = f"{write.op} into {write.table}"
+            message = f"{what} does not set {column}; the row would belong to no organization"
             yield ctx.finding(
                 CODE, facts.path, write.span, message, table=write.table, statement_line=query.span.line,
                 anchor=query.text,
