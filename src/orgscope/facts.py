@@ -2,8 +2,8 @@
 
 The SQL front end (sqlglot) and the Python front end (libcst) both turn source
 code into these plain dataclasses; rules never see a sqlglot or libcst tree.
-Everything here is picklable, so facts can be cached on disk and produced in
-worker processes.
+Everything here is plain data: the cache stores it as validated JSON
+(orgscope.cache) and worker processes hand it back to the parent.
 
 Vocabulary
 ----------
