@@ -150,3 +150,30 @@ def test_the_readme_option_table_lists_exactly_the_check_options():
     options = {name for param in check.params for name in param.opts + param.secondary_opts
                if name.startswith("--")}
     assert documented == options
+
+
+DATA_LAYER = {
+    "app/db.py": (
+        "class DatabaseService:\n"
+        "    def __init__(self, client):\n"
+        "        self.client = client\n"
+        "    def select(self, table, filters=None):\n"
+        "        q = self.client.table(table).select('*')\n"
+        "        for key, value in (filters or {}).items():\n"
+        "            q = q.eq(key, value)\n"
+        "        return q.execute().data\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("tree, expected", [
+    (DATA_LAYER, ["  inferred query wrappers: 1", "DatabaseService.select (select, adds the org filter: never)"]),
+    ({"app/plain.py": "def select(table, filters):\n    return table, filters\n"}, ["  inferred query wrappers: 0"]),
+])
+def test_show_settings_lists_the_inferred_data_access_layer(tmp_path, tree, expected):
+    write_tree(tmp_path, tree)
+    out = cli(tmp_path, "check", "--show-settings").output
+    for line in expected:
+        assert line in out
+    if "app/db.py" in tree:
+        assert "app/db.py:4" in out  # where the wrapper was inferred

@@ -292,9 +292,20 @@ def _show(projects, files: bool, settings: bool, cache_dir) -> None:
             for item in fields(config):
                 click.echo(f"  {item.name}: {_shown(getattr(config, item.name))}")
             click.echo(f"  cache folder: {cache_folder(config)}")
+            _show_inferred_wrappers(config, paths)
         if files:
             for source in Discoverer(config).files(list(paths) or [config.root], []):
                 click.echo(f"{source.path}  ({source.kind})")
+
+
+def _show_inferred_wrappers(config: Config, paths) -> None:
+    """The data-access layer orgscope inferred (SPEC section 10), with where each was found."""
+    from orgscope.engine import inferred_layout
+
+    layer, _ = inferred_layout(list(paths), config)
+    click.echo(f"  inferred query wrappers: {len(layer.wrappers)}")
+    for wrapper in layer.wrappers:
+        click.echo(f"    {wrapper.call} ({wrapper.op}, adds the org filter: {wrapper.org})  # {wrapper.source}")
 
 
 def _shown(value) -> str:
