@@ -107,6 +107,27 @@ def merge(a: Sequence[T], b: Sequence[T], key: Callable[[T], str]) -> tuple[T, .
     return tuple(out)
 
 
+def merge_preds(a: Sequence[PredItem], b: Sequence[PredItem]) -> tuple[PredItem, ...]:
+    """Filters of two paths, as `merge`; but one comparison that each path makes
+    with a value of its own (`org_id = :org` on one, `= 'default'` on the other)
+    is one filter, either of the two (an `Or` of them), not two conditional ones."""
+    a, b = list(a), list(b)
+    b_keys, a_keys = {p.key for p in b}, {p.key for p in a}
+    for i, mine in enumerate(a):
+        if mine.key in b_keys or mine.conditional or not isinstance(mine.pred, PCompare):
+            continue
+        for j, theirs in enumerate(b):
+            if (theirs.key not in a_keys and not theirs.conditional and isinstance(theirs.pred, PCompare)
+                    and _same_comparison(mine.pred, theirs.pred)):
+                a[i] = b[j] = PredItem(POr(((mine.pred,), (theirs.pred,))))
+                break
+    return merge(a, b, lambda p: p.key)
+
+
+def _same_comparison(a: PCompare, b: PCompare) -> bool:
+    return a.op == b.op and (a.column.entity, a.column.name) == (b.column.entity, b.column.name)
+
+
 def _piece_key(piece: Piece) -> str:
     return repr(piece.key)
 
@@ -219,7 +240,7 @@ class Chain:
     def join(self, other: "Chain") -> "Chain":
         return replace(
             self,
-            preds=merge(self.preds, other.preds, lambda p: p.key),
+            preds=merge_preds(self.preds, other.preds),
             sets=merge(self.sets, other.sets, lambda k: k.key),
             scoped_by=self.scoped_by if self.scoped_by == other.scoped_by else None,
             dynamic=self.dynamic or other.dynamic,
@@ -279,7 +300,7 @@ class Stmt:
             self,
             outer=tuple(k for k in self.outer if k in other.outer),
             refs=merge(self.refs, other.refs, lambda r: r.key),
-            preds=merge(self.preds, other.preds, lambda p: p.key),
+            preds=merge_preds(self.preds, other.preds),
             sets=merge(self.sets, other.sets, lambda k: k.key),
             columns=self.columns + tuple(c for c in other.columns if c not in self.columns),
             scoped_by=self.scoped_by if self.scoped_by == other.scoped_by else None,
@@ -314,6 +335,17 @@ def join_values(a: Iterable[Value], b: Iterable[Value]) -> tuple[Value, ...]:
             if value not in out:
                 out.append(value)
     return tuple(out)
+
+
+def same_query(a: Value, b: Value) -> bool:
+    """Two queries built apart that read or change the same rows the same way
+    (`select(Agent).filter_by(...) if org else select(Agent)`): the alternatives
+    of one query, whose filters differ by path."""
+    if isinstance(a, Stmt) and isinstance(b, Stmt):
+        return a.op == b.op and [r.key for r in a.refs] == [r.key for r in b.refs]
+    if isinstance(a, Chain) and isinstance(b, Chain):
+        return (a.source, a.op, a.table, a.schema) == (b.source, b.op, b.table, b.schema)
+    return False
 
 
 # --- facts ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from orgscope.python.names import Names, dotted
 from orgscope.python.recogniser import HOOKS, Recogniser, hooks
 from orgscope.python.values import (
     QUERY_VALUES, Chain, DictVal, Entity, ExprItem, ExprList, Instance, ListVal, Tmpl, Value, dict_literal,
-    join_values, payload_method, set_item,
+    join_values, payload_method, same_query, set_item,
 )
 
 Env = dict[str, tuple[Value, ...]]
@@ -128,6 +128,14 @@ class Walker:
         if origin is not None and isinstance(value, QUERY_VALUES):
             self.latest[origin] = value
         return value
+
+    def adopt_origin(self, value: Value, origin: int) -> Value:
+        """`value` is another state of the query created at `origin`: its own origin is forgotten."""
+        own = value.origin  # type: ignore[union-attr]
+        self.latest.pop(own, None)
+        for state in self.snapshots.pop(own, []):
+            self.snapshots.setdefault(origin, []).append(replace(state, origin=origin))
+        return replace(value, origin=origin)  # type: ignore[type-var]
 
     def use(self, values: Iterable[Value]) -> None:
         """The values are consumed here: executed, returned, passed on."""
@@ -626,7 +634,17 @@ class Walker:
 
     def ev_IfExp(self, node: cst.IfExp) -> tuple[Value, ...]:
         self.use(self.ev(node.test))
-        return join_values(self.ev(node.body), self.ev(node.orelse))
+        body, orelse = self.ev(node.body), self.ev(node.orelse)
+        # `select(M).where(...) if org else select(M)` is one query filtered on one path
+        # only, as if an `if` statement had added the filter: the orelse query takes the
+        # body's origin so the two join.
+        adopted = []
+        for value in orelse:
+            twin = next((mine for mine in body if same_query(mine, value) and mine.origin != value.origin), None)
+            if twin is not None:
+                value = self.adopt_origin(value, twin.origin)
+            adopted.append(value)
+        return tuple(self.created(v) for v in join_values(body, adopted))
 
     def ev_Dict(self, node: cst.Dict) -> tuple[Value, ...]:
         return (dict_literal(self, node),)
