@@ -34,6 +34,7 @@ from orgscope.facts import (
     Write,
 )
 from orgscope.model import TenancyModel
+from orgscope.sql.clickhouse import is_query_parameter
 from orgscope.sql.split import Statement, split_statements
 
 DML_WORDS = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE", "VALUES"})
@@ -554,6 +555,8 @@ class _Builder:
                 subquery = node.args["query"]
                 return Compare(self.column(column), "in_subquery",
                                Value(SUBQUERY, request=self.request_query(subquery)))
+            if is_query_parameter(node.args.get("field")):  # ClickHouse's `IN {orgs:Array(String)}`
+                return Compare(self.column(column), "in", Value(PARAM))
             values = [self.value(v) for v in node.expressions]
             kinds = {v.kind for v in values}
             if not values or COLUMN in kinds or UNKNOWN in kinds:
@@ -567,7 +570,7 @@ class _Builder:
 
     def value(self, node: exp.Expression) -> Value:
         node = _unparen(_uncast(node))
-        if isinstance(node, (exp.Parameter, exp.Placeholder, exp.SessionParameter)):
+        if isinstance(node, (exp.Parameter, exp.Placeholder, exp.SessionParameter)) or is_query_parameter(node):
             return Value(PARAM)
         if isinstance(node, (exp.Literal, exp.Boolean, exp.Null)):
             return Value(LITERAL)

@@ -20,6 +20,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
+from orgscope.sql.clickhouse import without_table_modifiers
+
 # sqlglot logs a warning for every statement it falls back to a Command for;
 # orgscope reports what matters itself.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -84,7 +86,7 @@ def _statement(text: str, chunk: list[Token], d: Dialect, parse: bool, offset: i
     if not parse or (wanted is not None and not wanted(body)):
         return stmt
     try:
-        expressions = d.parser(error_level=ErrorLevel.RAISE).parse(chunk, text)
+        expressions = d.parser(error_level=ErrorLevel.RAISE).parse(without_table_modifiers(chunk), text)
     except (ParseError, TokenError) as exc:
         stmt.error = _first_line(exc)
         return stmt
