@@ -187,6 +187,45 @@ def test_live_schema_rules_see_what_only_the_database_knows(server, tmp_path, mo
         "change it with ALTER TABLE voices ALTER COLUMN clerk_org_id TYPE TEXT")
 
 
+ENUMS = {
+    "migrations/001_calls.sql": """
+        CREATE TYPE status AS ENUM ('queued', 'done');
+        CREATE TYPE "Channel" AS ENUM ('phone');
+        CREATE TABLE calls (id uuid PRIMARY KEY, clerk_org_id text NOT NULL, status status, past status[],
+                            channel "public"."Channel");
+        CREATE INDEX idx_calls_clerk_org_id ON calls (clerk_org_id);
+    """,
+    "migrations/002_rename.sql": """
+        ALTER TYPE status RENAME TO call_status;
+        ALTER TYPE call_status ADD VALUE 'ringing' BEFORE 'done';
+        ALTER TYPE "Channel" RENAME TO "CallChannel";
+    """,
+}
+
+
+def test_columns_of_a_renamed_enum_are_no_drift(server, tmp_path, monkeypatch):
+    texts = write_migrations(tmp_path, ENUMS)
+    dsn = fresh_database(server, texts)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("--dsn", dsn, "--no-cache", "--format", "json")
+    assert [f["message"] for f in json.loads(result.stdout)["findings"]] == []
+    assert result.exit_code == 0
+
+
+def test_an_enum_renamed_only_in_the_database_is_drift(server, tmp_path, monkeypatch):
+    texts = write_migrations(tmp_path, ENUMS)
+    # Control: the database missed the rename migration and had its own done by hand.
+    dsn = fresh_database(server, texts[:1], 'ALTER TYPE "Channel" RENAME TO channel_kind;')
+    monkeypatch.chdir(tmp_path)
+    result = invoke("--dsn", dsn, "--no-cache", "--format", "json")
+    messages = sorted(f["message"] for f in json.loads(result.stdout)["findings"] if f["code"] == "drift")
+    assert messages == [
+        'public.calls.channel is channel_kind in the database, "CallChannel" in the migrations',
+        "public.calls.past is status[] in the database, CALL_STATUS[] in the migrations",
+        "public.calls.status is status in the database, CALL_STATUS in the migrations",
+    ]
+
+
 class RecordingConnection:
     """Wraps a psycopg connection and records every statement sent."""
 

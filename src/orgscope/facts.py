@@ -306,12 +306,14 @@ class Expect:
     statements inside DO bodies, often guarded, expect nothing."""
 
     what: str  # table | column | no-column | index | free-name | syntax | declared (exists, columns unseen)
+    # | type | free-type | unused-type | label | no-label (a user-defined type and its enum labels)
     table: str | None
     span: Span
     statement: str  # ALTER TABLE, CREATE INDEX ... for the message
     schema: str | None = None
-    name: str | None = None  # the column or index
+    name: str | None = None  # the column, index or type
     message: str = ""
+    label: str | None = None  # the enum label of `label` / `no-label`
 
 
 # --- row level security ------------------------------------------------------
@@ -404,7 +406,56 @@ class DropView:
     schema: str | None = None
 
 
+# --- user-defined types -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CreateType:
+    """CREATE TYPE (an enum with its labels in order, or a composite, range or
+    base type) or CREATE DOMAIN: a name that columns can be typed with."""
+
+    name: str
+    span: Span
+    kind: str = "enum"  # enum | domain | other
+    labels: list[str] = field(default_factory=list)
+    schema: str | None = None
+
+
+@dataclass(slots=True)
+class AlterType:
+    """ALTER TYPE / ALTER DOMAIN that changes what the catalog shows: RENAME
+    TO `new_name`, SET SCHEMA `new_schema` (None: public), ADD VALUE [IF NOT
+    EXISTS] `label` [BEFORE / AFTER `neighbour`], RENAME VALUE `label` TO
+    `new_label`."""
+
+    name: str
+    span: Span
+    action: str  # rename | set_schema | add_value | rename_value
+    schema: str | None = None
+    new_name: str | None = None
+    new_schema: str | None = None
+    label: str | None = None
+    new_label: str | None = None
+    neighbour: str | None = None
+    before: bool = False
+    if_not_exists: bool = False
+
+
+@dataclass(slots=True)
+class DropType:
+    """DROP TYPE / DROP DOMAIN, one event per name; CASCADE drops the columns
+    of that type too."""
+
+    name: str
+    span: Span
+    schema: str | None = None
+    cascade: bool = False
+
+
 SchemaEvent = Union[
+    CreateType,
+    AlterType,
+    DropType,
     CreateView,
     DropView,
     RowSecurity,

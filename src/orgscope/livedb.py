@@ -45,7 +45,7 @@ from orgscope.errors import OrgscopeError
 from orgscope.facts import PolicyExpr, Span
 from orgscope.findings import SEVERITY_RANK
 from orgscope.model import TenancyModel
-from orgscope.postgres import normalise_type
+from orgscope.postgres import catalog_type
 from orgscope.rules.org_tables import judge
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -317,7 +317,7 @@ def drift_findings(tables: dict, schema, model: TenancyModel) -> list[DbFinding]
             if column not in live.columns:
                 drift(qualified, f"the migrations add {qualified}.{column}" + (f" ({where})" if where else "")
                       + " but the database lacks it")
-            elif type_ and _comparable(normalise_type, type_) != _comparable(normalise_type, live.columns[column]):
+            elif type_ and catalog_type(type_) != catalog_type(live.columns[column]):
                 drift(qualified, f"{qualified}.{column} is {live.columns[column]} in the database, "
                                  f"{type_} in the migrations")
         for column in sorted(set(live.columns) - set(replayed.columns)):
@@ -373,15 +373,6 @@ def _row_security_drift(live: LiveTable, replayed, qualified: str, drift) -> Non
 def _shape(shape: tuple) -> str:
     command, permissive, roles = shape
     return f"FOR {command.upper()} {'PERMISSIVE' if permissive else 'RESTRICTIVE'} TO {', '.join(roles)}"
-
-
-# PostgreSQL stores the serial types as integers with a default.
-_SERIALS = {"SMALLSERIAL": "SMALLINT", "SERIAL": "INTEGER", "BIGSERIAL": "BIGINT"}
-
-
-def _comparable(normalise, written: str) -> str:
-    value = normalise(written)
-    return _SERIALS.get(value, value)
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -45,20 +45,62 @@ def normalise_type(written: str) -> str:
 
     `text` -> `TEXT`, `varchar( 64 )` -> `VARCHAR(64)`, `character varying`
     -> `VARCHAR`, `"text"` / `pg_catalog.text` -> `TEXT`, `int4` -> `INTEGER`,
-    `timestamp with time zone` -> `TIMESTAMPTZ`. Used for both sides when a
-    column type is compared with the pack's `org_column_type`.
+    `timestamp with time zone` -> `TIMESTAMPTZ`. A quoted name that is not
+    what an unquoted one folds to stays quoted and exact (`"Role"`, another
+    type than `role`), and `public.` is left out, as `format_type` writes a
+    type of the search path: both sides of every type comparison (the pack's
+    `org_column_type`, `orgscope db`, the replay's own type renames) use it.
     """
-    text = written.replace('"', "").strip()
-    text = " ".join(text.upper().split())
-    text = re.sub(r"\s*([(,\[])\s*", r"\1", text)
+    text = _fold_quoted(written).strip()
+    text = " ".join(text.split())
+    text = re.sub(r"\s*([(,\[.])\s*", r"\1", text)
     text = re.sub(r"\s*([)\]])", r"\1", text)
-    text = re.sub(r"^PG_CATALOG\.", "", text)
+    text = re.sub(r"^(?:PG_CATALOG|PUBLIC)\.", "", text)
     # PostgreSQL does not enforce array sizes or dimensions: int[3][] is int[].
     text = re.sub(r"(?:\[\d*\])+$", "[]", text)
     text = re.sub(r"\s+ARRAY(?:\[\d*\])?$", "[]", text)
     for pattern, replacement in _TYPE_SYNONYMS:
         text = pattern.sub(replacement, text)
     return text
+
+
+_QUOTED_NAME = re.compile(r'"((?:[^"]|"")*)"')
+_FOLDED_NAME = re.compile(r"[a-z_][a-z0-9_$]*\Z")
+
+
+def _fold_quoted(written: str) -> str:
+    """Upper-case what is not quoted; a quoted name that an unquoted one
+    folds to (`"text"`) reads as that name, any other keeps its quotes."""
+    out = []
+    position = 0
+    for match in _QUOTED_NAME.finditer(written):
+        out.append(written[position:match.start()].upper())
+        name = match.group(1).replace('""', '"')
+        out.append(name.upper() if _FOLDED_NAME.match(name) else f'"{match.group(1)}"')
+        position = match.end()
+    out.append(written[position:].upper())
+    return "".join(out)
+
+
+def type_spelling(name: str, schema: str | None = None) -> str:
+    """How `normalise_type` spells the user-defined type `schema.name` (the
+    parts as PostgreSQL reads them, `public` as None): `"Role"`, `MOOD`,
+    `ARCHIVE.MOOD`."""
+    def part(text: str) -> str:
+        return text.upper() if _FOLDED_NAME.match(text) else '"' + text.replace('"', '""') + '"'
+
+    return part(name) if schema in (None, "public") else f"{part(schema)}.{part(name)}"
+
+
+# PostgreSQL stores the serial types as integers with a default.
+_SERIALS = {"SMALLSERIAL": "SMALLINT", "SERIAL": "INTEGER", "BIGSERIAL": "BIGINT"}
+
+
+def catalog_type(written: str) -> str:
+    """A column type as the catalog keeps it, normalised: `serial` is
+    `INTEGER` there (with a default), `bigserial` `BIGINT`."""
+    normalised = normalise_type(written)
+    return _SERIALS.get(normalised, normalised)
 
 
 _TYPE_SYNONYMS = [
@@ -77,6 +119,7 @@ _TYPE_SYNONYMS = [
     (re.compile(r"^DECIMAL\b"), "NUMERIC"),
     (re.compile(r"^SERIAL4\b"), "SERIAL"),
     (re.compile(r"^SERIAL8\b"), "BIGSERIAL"),
+    (re.compile(r"^SERIAL2\b"), "SMALLSERIAL"),
 ]
 
 

@@ -13,6 +13,11 @@ The replay follows PostgreSQL's rules where they matter to tenancy:
   column; DROP TABLE drops its indexes. Index names are unique per schema.
 * An unnamed index gets PostgreSQL's name (`agents_clerk_org_id_idx`, then
   `..._idx1`), so a later DROP INDEX by that name finds it.
+* A column typed with an enum or a domain carries the type's current name,
+  as `format_type` shows it: ALTER TYPE ... RENAME TO and SET SCHEMA change
+  the type of every such column, DROP TYPE ... CASCADE drops them (without
+  CASCADE PostgreSQL refuses while a column uses the type), and an enum's
+  labels follow ADD VALUE [BEFORE / AFTER] and RENAME VALUE.
 
 A table the migrations change but never create (they may start from an
 existing database) is "partially known": what the migrations did to it is
@@ -33,6 +38,9 @@ from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
 from orgscope.facts import (
+    AlterType,
+    CreateType,
+    DropType,
     CreateView,
     DropView,
     AddColumn,
@@ -56,7 +64,7 @@ from orgscope.facts import (
     SchemaEvent,
     Span,
 )
-from orgscope.postgres import distinct_key_names, index_name_addition, pg_object_name
+from orgscope.postgres import distinct_key_names, index_name_addition, pg_object_name, type_spelling
 
 TableKey = tuple[str | None, str]  # (schema, table); schema None = public
 
@@ -246,6 +254,29 @@ class PolicyState:
 
 
 @dataclass(slots=True)
+class TypeState:
+    """A user-defined type the migrations create: an enum (with its labels in
+    order), a domain, or another kind."""
+
+    name: str
+    schema: str | None
+    kind: str  # enum | domain | other
+    labels: list[str]
+    created_at: Where
+    renamed_at: Where | None = None
+    changed_at: Where | None = None  # the last ADD VALUE / RENAME VALUE
+
+    @property
+    def spelling(self) -> str:
+        """The type as a column of it is typed (`normalise_type`)."""
+        return type_spelling(self.name, self.schema)
+
+    @property
+    def qualified_name(self) -> str:
+        return self.name if self.schema is None else f"{self.schema}.{self.name}"
+
+
+@dataclass(slots=True)
 class TableState:
     name: str
     schema: str | None
@@ -297,6 +328,9 @@ class Schema:
         self.rls_used_at: Where | None = None
         # Views over org tables, by (schema, name): do they expose the org column?
         self.views: dict[TableKey, ViewState] = {}
+        # User-defined types by (schema, name), and where the dropped ones went.
+        self.types: dict[TableKey, TypeState] = {}
+        self.dropped_types: dict[TableKey, Where] = {}
 
     # questions
 
@@ -363,8 +397,9 @@ class Schema:
                                                    state.name, after))
 
     def _keys_touched(self, event: SchemaEvent) -> tuple[TableKey | None, TableKey | None]:
-        if isinstance(event, (RowSecurity, CreatePolicy, AlterPolicy, DropPolicy, CreateView, DropView)):
-            return None, None  # nothing to do with indexes
+        if isinstance(event, (RowSecurity, CreatePolicy, AlterPolicy, DropPolicy, CreateView, DropView,
+                              CreateType, AlterType, DropType)):
+            return None, None  # nothing to do with indexes (DROP TYPE CASCADE applies its DROP COLUMNs)
         if isinstance(event, CreateIndex):
             key = _key(event.index.table, event.index.schema)
             return key, key
@@ -578,6 +613,18 @@ class Schema:
         state.indexes[event.new] = index
         self._index_owner[(schema, event.new)] = owner
 
+    # types
+
+    def _columns_of_type(self, spelling: str) -> list[tuple[TableKey, str]]:
+        """Every (table, column) typed `spelling` or an array of it."""
+        return [(key, column) for key, state in self._tables.items() for column, type_ in state.columns.items()
+                if type_ in (spelling, spelling + "[]")]
+
+    def _retype_columns(self, old: str, new: str) -> None:
+        for key, column in self._columns_of_type(old):
+            columns = self._tables[key].columns
+            columns[column] = new + columns[column][len(old):]
+
     # what statements need
 
     def _check(self, path: str, expect: Expect) -> None:
@@ -594,6 +641,8 @@ class Schema:
             if table is None and expect.what == "index":
                 owner = self._index_owner.get((schema, expect.name))
                 table = owner[1] if owner else None
+            if expect.what == "unused-type":
+                table = self._columns_of_type(type_spelling(expect.name or "", schema))[0][0][1]
             where = "" if expect.what == "syntax" else " on the schema the migrations build"
             self.refusals.append(Refusal(Where(path, expect.span),
                                          f"{expect.statement}: {message}; PostgreSQL rejects this statement{where}",
@@ -604,6 +653,8 @@ class Schema:
             return expect.message
         if schema is not None:
             return None
+        if expect.what in ("type", "free-type", "unused-type", "label", "no-label"):
+            return self._type_refusal(expect)
         if expect.what == "free-name":
             table = self._tables.get((None, expect.name))
             if (None, expect.name) in self._index_owner or (table is not None and table.created) \
@@ -642,6 +693,30 @@ class Schema:
         if expect.what == "no-column" and column in state.columns:
             added = state.column_added_at.get(column)
             return f"column {column} of {expect.table} already exists" + (f" (added at {added})" if added else "")
+        return None
+
+    def _type_refusal(self, expect: Expect) -> str | None:
+        name = expect.name or ""
+        state = self.types.get((None, name))
+        if expect.what == "free-type":
+            return None if state is None else f"type {name} already exists (created at {state.created_at})"
+        if expect.what == "type":
+            if state is not None:
+                return None
+            dropped = self.dropped_types.get((None, name))
+            return f"type {name} was dropped at {dropped}" if dropped else f"no migration creates type {name}"
+        if expect.what == "unused-type":
+            users = self._columns_of_type(type_spelling(name))
+            if not users:
+                return None
+            (_, table), column = users[0]
+            return f"column {table}.{column} has type {name} (DROP TYPE ... CASCADE would drop the column)"
+        if state is None or state.kind != "enum":
+            return None
+        if expect.what == "label" and expect.label not in state.labels:
+            return f"enum {name} has no value '{expect.label}'"
+        if expect.what == "no-label" and expect.label in state.labels:
+            return f"enum {name} already has the value '{expect.label}'"
         return None
 
     # row level security
@@ -704,6 +779,62 @@ class Schema:
             state.dropped_policies.append(policy)
 
 
+def _create_type(self: Schema, path: str, event: CreateType) -> None:
+    key = _key(event.name, event.schema)
+    if key in self.types:
+        return  # PostgreSQL refuses a second type of the same name
+    self.types[key] = TypeState(event.name, key[0], event.kind, list(event.labels), Where(path, event.span))
+    self.dropped_types.pop(key, None)
+
+
+def _alter_type(self: Schema, path: str, event: AlterType) -> None:
+    key = _key(event.name, event.schema)
+    state = self.types.get(key)
+    where = Where(path, event.span)
+    if event.action in ("rename", "set_schema"):
+        new_key = (key[0], event.new_name) if event.action == "rename" else (_key(event.name, event.new_schema)[0],
+                                                                             event.name)
+        if new_key == key or new_key in self.types or (state is None and key in self.dropped_types):
+            return  # PostgreSQL refuses: the name is taken, or the type is gone
+        # A type the migrations never create (they may start from an existing
+        # database) still names its columns.
+        old_spelling = type_spelling(key[1], key[0])
+        if state is not None:
+            del self.types[key]
+            state.schema, state.name = new_key
+            state.renamed_at = where
+            self.types[new_key] = state
+        self._retype_columns(old_spelling, type_spelling(new_key[1], new_key[0]))
+        return
+    if state is None or state.kind != "enum":
+        return
+    labels = state.labels
+    if event.action == "add_value" and event.label is not None and event.label not in labels:
+        if event.neighbour is None:
+            labels.append(event.label)
+        elif event.neighbour in labels:
+            at = labels.index(event.neighbour)
+            labels.insert(at if event.before else at + 1, event.label)
+        else:
+            return
+        state.changed_at = where
+    elif event.action == "rename_value" and event.label in labels and event.new_label not in labels:
+        labels[labels.index(event.label)] = event.new_label
+        state.changed_at = where
+
+
+def _drop_type(self: Schema, path: str, event: DropType) -> None:
+    key = _key(event.name, event.schema)
+    users = self._columns_of_type(type_spelling(key[1], key[0]))
+    if users and not event.cascade:
+        return  # PostgreSQL refuses while a column has the type
+    for table, column in users:
+        state = self._tables[table]
+        self.apply(path, DropColumn(table=state.name, column=column, span=event.span, schema=state.schema))
+    if self.types.pop(key, None) is not None:
+        self.dropped_types[key] = Where(path, event.span)
+
+
 def _create_view(self: Schema, path: str, event: CreateView) -> None:
     self.views[_key(event.name, event.schema)] = ViewState(event.name, event.schema, list(event.org_tables),
                                                             event.exposes_org, Where(path, event.span))
@@ -746,6 +877,9 @@ _APPLY = {
     DropPolicy: Schema._drop_policy,
     CreateView: _create_view,
     DropView: _drop_view,
+    CreateType: _create_type,
+    AlterType: _alter_type,
+    DropType: _drop_type,
 }
 
 

@@ -23,11 +23,13 @@ taken. `IndexDef` carries what that and DROP COLUMN need.
 
 Identifiers are normalised like PostgreSQL does: unquoted ones lower-cased,
 quoted ones kept as written; the `public` schema becomes None. Types are
-upper-cased as written, with PostgreSQL's synonyms folded (`character
-varying` -> `VARCHAR`), see `normalise_type`.
+spelled by `normalise_type`: upper-cased, PostgreSQL's synonyms folded
+(`character varying` -> `VARCHAR`), a quoted name such as `"Role"` exact.
+User-defined types (enums, domains) and their changes are read by
+`types.py`.
 
-A statement that is not DDL for a table or index (SELECT, SET, GRANT,
-CREATE FUNCTION, COMMENT ON ...) gives nothing. A DDL statement gives a
+A statement that is not DDL for a table, index, policy, view or type
+(SELECT, SET, GRANT, CREATE FUNCTION, COMMENT ON ...) gives nothing. A DDL statement gives a
 Problem (ORG900) only when it mentions an org table and nothing at all could
 be recovered from it.
 """
@@ -64,6 +66,7 @@ from orgscope.positions import LineIndex
 from orgscope.postgres import normalise_type
 from orgscope.sql.policies import PolicyReader, RowSecurity, row_security_action
 from orgscope.sql import tokens as tok
+from orgscope.sql.types import alter_type_events, create_type_events, drop_type_events
 from orgscope.sql.views import drop_view_events, view_event
 from orgscope.sql.split import DOLLAR_TAG, Statement, get_dialect, split_statements
 
@@ -163,12 +166,12 @@ class _Reader:
         self.unread = 0
 
     def expect(self, what: str, table: str | None, schema: str | None, span: Span, statement: str,
-               name: str | None = None, message: str = "") -> None:
+               name: str | None = None, message: str = "", label: str | None = None) -> None:
         """What this statement needs of the schema (facts.Expect). Not inside a
         DO body: what runs there is often guarded by IF or EXCEPTION."""
         if self.depth == 0:
             self.events.append(Expect(what=what, table=table, span=span, statement=statement, schema=schema,
-                                      name=name, message=message))
+                                      name=name, message=message, label=label))
 
     def _relative_tokens(self, stmt: Statement) -> list[Token]:
         if stmt.tokens is not None:
@@ -246,6 +249,8 @@ class _Reader:
                 self.events.extend(PolicyReader(self).create_policy())
             elif cursor.at("VIEW") or cursor.at("MATERIALIZED", "VIEW") or cursor.at("RECURSIVE", "VIEW"):
                 self.events.extend(view_event(self))
+            elif cursor.at("TYPE") or cursor.at("DOMAIN"):
+                self.events.extend(create_type_events(self))
             else:
                 return [], []
         elif first == "ALTER":
@@ -255,6 +260,8 @@ class _Reader:
                 self._alter_index()
             elif cursor.at("ALTER", "POLICY"):
                 self.events.extend(PolicyReader(self).alter_policy())
+            elif cursor.at("ALTER", "TYPE") or cursor.at("ALTER", "DOMAIN"):
+                self.events.extend(alter_type_events(self))
             else:
                 return [], []
         elif first == "DROP":
@@ -264,6 +271,8 @@ class _Reader:
                 self.events.extend(PolicyReader(self).drop_policy())
             elif cursor.at("DROP", "VIEW") or cursor.at("DROP", "MATERIALIZED", "VIEW"):
                 self.events.extend(drop_view_events(self))
+            elif cursor.at("DROP", "TYPE") or cursor.at("DROP", "DOMAIN"):
+                self.events.extend(drop_type_events(self))
             else:
                 return [], []
         elif self.depth > 0:
