@@ -30,7 +30,7 @@ def test_binary_file_is_skipped_with_a_note_and_the_rest_is_checked(tmp_path):
     _write(tmp_path, {**VIOLATION, "queries/blob.sql": b"\x00\x01\x02agents\xff"})
     result = _run(tmp_path)
     assert _codes_by_path(result) == {"queries/bad.sql": ["ORG001"]}
-    assert any("binary" in note and "queries/blob.sql" in note for note in result.notes)
+    assert any("binary" in note.text and "queries/blob.sql" in note.text for note in result.notes)
 
 
 def test_non_utf8_file_is_org900_and_its_query_still_judged(tmp_path):

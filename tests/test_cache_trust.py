@@ -192,7 +192,7 @@ def test_a_cache_file_that_git_tracks_is_never_read(tmp_path):
     _git(tmp_path, "add", "-f", f"{IN_TREE}/{CACHE_FILE}")
     result = _cached_run(tmp_path)
     assert _findings(result) == fresh
-    assert any("git tracks it" in note for note in result.notes)
+    assert any("git tracks it" in note.text for note in result.notes)
     assert cache_file.read_bytes() == lying, "a tracked file was overwritten"
 
 
@@ -206,7 +206,7 @@ def test_a_cache_folder_that_is_a_symlink_is_never_read(tmp_path):
     cache.symlink_to(elsewhere, target_is_directory=True)
     result = _cached_run(project)
     assert _findings(result) == fresh
-    assert any("symlink" in note for note in result.notes)
+    assert any("symlink" in note.text for note in result.notes)
 
 
 def test_a_cache_that_is_a_directory_does_not_stop_the_run(tmp_path):

@@ -70,7 +70,7 @@ def test_stdin_filename_needs_a_source_kind(tmp_path):
 
 # format -> does the output itself carry the note (gitlab's list of issues and json-lines' findings
 # have no room for one; the JSON object of SPEC section 9 has fixed keys and says `"files": 0`)
-NOTE_IN_OUTPUT = {"text": True, "concise": True, "json": False, "json-lines": False, "sarif": True, "github": True,
+NOTE_IN_OUTPUT = {"text": True, "concise": True, "json": True, "json-lines": False, "sarif": True, "github": True,
                   "junit": True, "gitlab": False}
 
 

@@ -252,7 +252,7 @@ def test_nul_byte_at_the_start_of_a_py_file_skips_it_as_binary(tmp_path):
     _write(tmp_path, {SIBLING: SIBLING_SQL, "app/nul.py": b'X = "\x00"\nQ = "SELECT * FROM agents WHERE id = %s"\n'})
     result = _run(tmp_path)
     assert _places(result) == {SIBLING_FINDING}
-    assert any("binary" in note and "app/nul.py" in note for note in result.notes)
+    assert any("binary" in note.text and "app/nul.py" in note.text for note in result.notes)
 
 
 def test_nul_byte_deep_inside_a_py_file_does_not_break_the_run(tmp_path):
@@ -328,7 +328,7 @@ def test_utf16_file_is_reported_not_misread(tmp_path):
     assert SIBLING_FINDING in _places(result)
     # UTF-16 has NUL bytes: it is skipped as binary, with a note.
     assert not _only(result, "queries/utf16.sql")
-    assert any("queries/utf16.sql" in note for note in result.notes)
+    assert any("queries/utf16.sql" in note.text for note in result.notes)
 
 
 # --- the file system ------------------------------------------------------------------------------
@@ -418,7 +418,7 @@ def test_an_unreadable_folder_is_a_note_and_the_rest_is_checked(tmp_path, monkey
     monkeypatch.setattr("orgscope.discover.os.scandir", scandir)
     result = _run(tmp_path)
     assert _places(result) == {SIBLING_FINDING}
-    assert any("private" in note and "Permission denied" in note for note in result.notes), result.notes
+    assert any("private" in note.text and "Permission denied" in note.text for note in result.notes), result.notes
 
 
 # --- configuration and rule pack errors ---------------------------------------------------------

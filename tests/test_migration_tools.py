@@ -64,8 +64,8 @@ def test_comments_before_the_first_section_are_not_noted():
 def test_two_files_with_one_version_are_noted():
     catalog = catalog_of({"m/1_a.up.sql": "CREATE TABLE agents (id uuid);\n",
                           "m/001_b.up.sql": "CREATE TABLE calls (id uuid);\n"})
-    assert any("same version" in w for w in catalog.warnings)
-    assert not any("same version" in w for w in catalog_of({"m/1_a.up.sql": "", "m/2_b.up.sql": ""}).warnings)
+    assert any("same version" in w.text for w in catalog.warnings)
+    assert not any("same version" in w.text for w in catalog_of({"m/1_a.up.sql": "", "m/2_b.up.sql": ""}).warnings)
 
 
 def test_folders_for_different_tools_are_separate_sets_in_path_order():

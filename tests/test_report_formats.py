@@ -15,7 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orgscope.errors import OrgscopeError
-from orgscope.findings import Finding
+from conftest import write_tree
+from orgscope.config import Config
+from orgscope.engine import Options, run
+from orgscope.findings import Finding, Note
 from orgscope.report import FORMATS, RunResult, render
 from orgscope.report.common import displayable
 from orgscope.report import text as text_format
@@ -214,12 +217,12 @@ def test_text_without_findings_says_all_checks_passed(project):
     assert out == "All checks passed (checked 4 files in 0.50 s)\n"
 
 
-def test_text_prints_notes_and_unmatched_baseline_entries_in_the_summary(project, findings):
+def test_text_prints_notes_and_unmatched_baseline_entries_after_the_summary(project, findings):
     result = run_result(findings, notes=["skipped binary file logo.sql"], baseline_unmatched=2)
     tail = render("text", result, root=project, docs=DOCS).rstrip("\n").split("\n")[-3:]
-    assert tail[0] == "note: skipped binary file logo.sql"
-    assert tail[1].startswith("note: 2 baseline entries no longer match any finding")
-    assert tail[2].startswith("Found 6 findings")
+    assert tail[0].startswith("Found 6 findings")
+    assert tail[1] == "note: skipped binary file logo.sql"
+    assert tail[2].startswith("note: 2 baseline entries no longer match any finding")
 
     single = render("text", run_result([], baseline_unmatched=1), root=project, docs=DOCS)
     assert "note: 1 baseline entry no longer matches any finding" in single
@@ -314,6 +317,65 @@ def test_text_caret_is_at_least_one_wide_even_for_a_position_past_the_line(tmp_p
     assert block[2].index("^") == len(block[1])  # just after "SELECT"
 
 
+# Notes about the revision graph: printed once after the summary, each one in the machine formats.
+GRAPH_TREE = {
+    "queries/agents.sql": "SELECT * FROM agents;\n",
+    **{f"migrations/versions/r{i}.py": f'revision = "r{i}"\ndown_revision = "gone{i}"\n\n\ndef upgrade():\n    pass\n'
+       for i in range(5)},
+    **{f"migrations/versions/{name}.py": 'revision = "twice"\ndown_revision = None\n\n\ndef upgrade():\n    pass\n'
+       for name in ("d1", "d2")},
+}
+GRAPH_NOTES = [f"migrations/versions/r{i}.py: down_revision gone{i} is not defined" for i in range(5)] + [
+    "revision twice is defined more than once (migrations/versions/d1.py, migrations/versions/d2.py)"]
+
+
+@pytest.fixture
+def graph_result(tmp_path):
+    write_tree(tmp_path, GRAPH_TREE)
+    result = run([tmp_path], Config(root=tmp_path), Options(use_cache=False))
+    result.notes.append(Note("ignored the cache x: it is a symlink"))  # a note of no group
+    return tmp_path, result
+
+
+def test_text_prints_the_summary_then_the_revision_graph_notes_once(graph_result):
+    root, result = graph_result
+    lines = render("text", result, root=root, docs=DOCS).rstrip("\n").split("\n")
+    summary = next(i for i, line in enumerate(lines) if line.startswith("Found 1 finding"))
+    assert lines[summary + 1:] == [
+        "note: revision graph: 6 notes (each one in the json and sarif formats)",
+        "  1 revision defined more than once: twice (migrations/versions/d1.py, migrations/versions/d2.py)",
+        "  5 down_revision not defined by any migration, treated as already applied: "
+        "migrations/versions/r0.py (gone0), migrations/versions/r1.py (gone1), migrations/versions/r2.py (gone2) "
+        "and 2 more",
+        "note: ignored the cache x: it is a symlink",
+    ]
+    assert not any("is not defined" in line for line in lines)
+
+
+def test_text_prints_a_lone_graph_note_as_it_is(tmp_path):
+    write_tree(tmp_path, {"migrations/versions/r0.py": GRAPH_TREE["migrations/versions/r0.py"]})
+    out = render("text", run([tmp_path], Config(root=tmp_path), Options(use_cache=False)), root=tmp_path, docs=DOCS)
+    assert out.rstrip("\n").split("\n")[-1] == ("note: migrations/versions/r0.py: down_revision gone0 is not defined "
+                                                  "by any migration; treating it as already applied")
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github", "junit"])
+def test_machine_formats_carry_every_note(fmt, graph_result):
+    root, result = graph_result
+    out = render(fmt, result, root=root, docs=DOCS)
+    if fmt == "json":
+        texts = json.loads(out)["notes"]
+    elif fmt == "sarif":
+        texts = [n["message"]["text"] for n in json.loads(out)["runs"][0]["invocations"][0]["toolExecutionNotifications"]]
+    elif fmt == "github":
+        texts = [line for line in out.splitlines() if line.startswith("::notice")]
+    else:
+        texts = ET.fromstring(out).find("testsuite/system-out").text.split("\n")
+    assert len(texts) == len(GRAPH_NOTES) + 1
+    for note in GRAPH_NOTES + ["ignored the cache x"]:
+        assert sum(note in text for text in texts) == 1, (note, texts)
+
+
 # --- concise ------------------------------------------------------------------
 
 
@@ -340,7 +402,7 @@ SPEC_FINDING_KEYS = [
 
 def test_json_has_exactly_the_keys_of_the_spec_in_a_stable_order(project, findings):
     data = json.loads(render("json", run_result(findings), root=project, docs=DOCS))
-    assert list(data) == ["version", "findings", "summary"]
+    assert list(data) == ["version", "findings", "summary", "notes"]
     assert data["version"] == "0.1.0"
     assert [list(item) for item in data["findings"]] == [SPEC_FINDING_KEYS] * len(findings)
     assert list(data["summary"]) == ["files", "findings", "by_code", "seconds"]

@@ -130,7 +130,7 @@ def test_postgresql_refusals_are_not_replayed():
     agents = catalog.schema.table("agents")
     assert list(agents.policies) == ["org"]  # a second "org" and an INSERT policy with USING are refused
     assert all(v.scoped for v in command_verdicts(agents, catalog, MODEL).values())
-    assert any("INSERT policy takes only WITH CHECK" in w for w in catalog.warnings)
+    assert any("INSERT policy takes only WITH CHECK" in w.text for w in catalog.warnings)
 
 
 # --- the pack keys --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from orgscope.facts import AddColumn, AlembicRevision, CreateIndex, IndexDef, Span
+from orgscope.findings import Note
 from orgscope.model import default_pack_path, load_pack
 from orgscope.positions import LineIndex
 from orgscope.report.schema_text import render_schema_text
@@ -114,19 +115,19 @@ def test_alembic_missing_parent_and_cycle_do_not_crash():
         ("versions/3_y.py", _revision("y", "x")),
         ("versions/4_child.py", _revision("child", "orphan")),
     ]
-    warnings: list[str] = []
+    warnings: list[Note] = []
     ordered = _paths(order_alembic(revisions, warnings))
     assert ordered == ["versions/1_orphan.py", "versions/4_child.py", "versions/2_x.py", "versions/3_y.py"]
-    assert any("gone" in w for w in warnings)
-    assert any("cycle" in w and "versions/2_x.py" in w for w in warnings)
+    assert any("gone" in w.text for w in warnings)
+    assert any("cycle" in w.text and "versions/2_x.py" in w.text for w in warnings)
 
 
 def test_alembic_duplicate_revision_is_reported_and_kept():
     revisions = [("versions/a.py", _revision("r1")), ("versions/b.py", _revision("r1")),
                  ("versions/c.py", _revision("r2", "r1"))]
-    warnings: list[str] = []
+    warnings: list[Note] = []
     assert _paths(order_alembic(revisions, warnings)) == ["versions/a.py", "versions/b.py", "versions/c.py"]
-    assert any("more than once" in w for w in warnings)
+    assert any("more than once" in w.text for w in warnings)
 
 
 def test_alembic_empty():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable
 
 from orgscope.facts import COLUMN, PARAM, WITH_PARENT, FileFacts, ModelDef, Or, Pred, Query, Value
+from orgscope.findings import Note
 from orgscope.model import TenancyModel
 from orgscope.schema import Schema, order_alembic, replay
 
@@ -26,7 +27,7 @@ class Catalog:
     models: dict[str, list[ModelDef]] = field(default_factory=dict)
     migration_paths: list[str] = field(default_factory=list)
     plan: MigrationPlan | None = None  # tools, order, files not replayed
-    warnings: list[str] = field(default_factory=list)  # odd migration graphs, duplicate index names
+    warnings: list[Note] = field(default_factory=list)  # odd migration graphs, duplicate index names
     _org_attributes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def has_column(self, table: str | None, schema: str | None, column: str) -> bool | None:
@@ -137,12 +138,12 @@ def build_catalog(model: TenancyModel, all_facts: Iterable[FileFacts]) -> Catalo
             models.setdefault(model_def.name, []).append(model_def)
     plan = plan_migrations([(path, tools.get(path)) for path in sql_events])
     sql_migrations = [(path, sql_events[path]) for path in plan.ordered]
-    warnings: list[str] = list(plan.notes)
+    warnings = [Note(text) for text in plan.notes]
     ordered = [(path, revision.events) for path, revision in order_alembic(alembic, warnings)] if alembic else []
     migrations = sql_migrations + ordered
     schema = replay(migrations)
-    warnings.extend(schema.warnings)
-    warnings.extend(str(refusal) for refusal in schema.refusals)
+    warnings.extend(Note(text) for text in schema.warnings)
+    warnings.extend(Note(str(refusal)) for refusal in schema.refusals)
     return Catalog(model=model, schema=schema, models=models, migration_paths=[p for p, _ in migrations],
                    warnings=warnings, plan=plan)
 

@@ -20,7 +20,7 @@ from orgscope.catalog import Catalog, build_catalog, resolve_models
 from orgscope.config import Config, expand_codes
 from orgscope.discover import Discoverer, SourceFile
 from orgscope.facts import FileFacts, Span
-from orgscope.findings import SEVERITY_RANK, Finding, RunResult
+from orgscope.findings import SEVERITY_RANK, Finding, Note, RunResult
 from orgscope.rules import RULES, Kind, Rule, RuleContext, rule_docs, rules_of
 from orgscope.workers import Extractor
 from orgscope import suppress
@@ -140,15 +140,15 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     for facts in all_facts.values():
         if facts.path in target_paths:
             notes.extend(facts.notes)
-    notes.extend(catalog.warnings)
+    run_notes = [Note(text) for text in notes] + catalog.warnings
     if project is targets:  # the whole project was read: a wrapper no file calls is not just elsewhere
-        notes.extend(_unmatched_wrappers(config, all_facts.values()))
+        run_notes.extend(Note(text) for text in _unmatched_wrappers(config, all_facts.values()))
     return RunResult(
         findings=findings,
         files=len(targets),
         seconds=time.perf_counter() - started,
         version=__version__,
-        notes=notes,
+        notes=run_notes,
         baseline_unmatched=baseline_unmatched,
     )
 

@@ -30,6 +30,24 @@ class Finding:
         return (self.path, self.line, self.column, self.code, self.message)
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something a run says besides its findings: a skipped file, an odd migration graph.
+
+    Every output format carries each note's `text`. The text output prints the
+    notes after the summary line, and those that share a `group` (the revision
+    graph) once, counted by `kind`: the note without its `subject` (the file or
+    revision it is about)."""
+
+    text: str
+    group: str | None = None
+    kind: str | None = None
+    subject: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class RunResult:
     """What one `orgscope check` found, ready to be reported."""
@@ -38,5 +56,8 @@ class RunResult:
     files: int  # number of files checked
     seconds: float
     version: str  # orgscope.__version__
-    notes: list[str] = field(default_factory=list)  # e.g. "skipped binary file x.sql"
+    notes: list[Note] = field(default_factory=list)  # e.g. "skipped binary file x.sql"; a text becomes a Note
     baseline_unmatched: int = 0  # baseline entries that no longer match a finding
+
+    def __post_init__(self) -> None:
+        self.notes = [note if isinstance(note, Note) else Note(note) for note in self.notes]

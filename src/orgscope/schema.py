@@ -64,6 +64,7 @@ from orgscope.facts import (
     SchemaEvent,
     Span,
 )
+from orgscope.findings import Note
 from orgscope.postgres import distinct_key_names, index_name_addition, pg_object_name, type_spelling
 
 TableKey = tuple[str | None, str]  # (schema, table); schema None = public
@@ -89,8 +90,11 @@ def natural_sort_key(path: str) -> tuple:
     return tuple(components), path
 
 
+REVISION_GRAPH = "revision graph"
+
+
 def order_alembic(
-    revisions: list[tuple[str, AlembicRevision]], warnings: list[str] | None = None
+    revisions: list[tuple[str, AlembicRevision]], warnings: list[Note] | None = None
 ) -> list[tuple[str, AlembicRevision]]:
     """Alembic revisions in an order that applies every parent before its
     children (branches and merges included). Among revisions that are ready
@@ -107,7 +111,8 @@ def order_alembic(
     for revision_id, nodes in by_id.items():
         if len(nodes) > 1:
             paths = ", ".join(revisions[i][0] for i in sorted(nodes, key=rank.__getitem__))
-            notes.append(f"revision {revision_id} is defined more than once ({paths})")
+            notes.append(Note(f"revision {revision_id} is defined more than once ({paths})", REVISION_GRAPH,
+                              "revision defined more than once", f"{revision_id} ({paths})"))
 
     waiting = [0] * len(revisions)
     children: dict[int, list[int]] = {}
@@ -115,8 +120,10 @@ def order_alembic(
         for parent_id in dict.fromkeys(str(p) for p in revision.down_revisions if p is not None):
             parents = by_id.get(parent_id)
             if not parents:
-                notes.append(f"{path}: down_revision {parent_id} is not defined by any migration; "
-                             "treating it as already applied")
+                notes.append(Note(f"{path}: down_revision {parent_id} is not defined by any migration; "
+                                  "treating it as already applied", REVISION_GRAPH,
+                                  "down_revision not defined by any migration, treated as already applied",
+                                  f"{path} ({parent_id})"))
                 continue
             for parent in parents:
                 if parent != i:
@@ -136,8 +143,9 @@ def order_alembic(
     if len(result) < len(revisions):
         done = set(result)
         stuck = [i for i in order if i not in done]
-        notes.append("revisions in a cycle of down_revisions, applied in path order: "
-                     + ", ".join(revisions[i][0] for i in stuck))
+        paths = ", ".join(revisions[i][0] for i in stuck)
+        notes.append(Note(f"revisions in a cycle of down_revisions, applied in path order: {paths}", REVISION_GRAPH,
+                          "revisions in a cycle of down_revisions, applied in path order", paths))
         result.extend(stuck)
     return [revisions[i] for i in result]
 

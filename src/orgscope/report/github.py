@@ -53,5 +53,5 @@ def annotation(finding: Finding) -> str:
 
 def render_github(result: RunResult) -> str:
     lines = [annotation(f) for f in result.findings]
-    lines += [f"::notice title=orgscope::{escape_data(note)}" for note in result.notes]
+    lines += [f"::notice title=orgscope::{escape_data(note.text)}" for note in result.notes]
     return "".join(line + "\n" for line in lines)

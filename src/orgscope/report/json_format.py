@@ -43,6 +43,7 @@ def render_json(result: RunResult) -> str:
             "by_code": counts_by_code(result.findings),
             "seconds": round(safe_seconds(result.seconds), 3),
         },
+        "notes": [note.text for note in result.notes],
     }
     # ASCII output: undecodable file names (lone surrogates) stay valid JSON
     # and no console encoding can fail on it.

@@ -46,7 +46,7 @@ def render_junit(result: RunResult) -> str:
         failure = ET.SubElement(case, "failure", {"message": xml_text(one_line(finding.message)), "type": finding.code})
         failure.text = xml_text(_failure_text(finding))
     if result.notes:
-        ET.SubElement(suite, "system-out").text = xml_text("\n".join(result.notes))
+        ET.SubElement(suite, "system-out").text = xml_text("\n".join(note.text for note in result.notes))
 
     ET.indent(suites)
     body = ET.tostring(suites, encoding="unicode")

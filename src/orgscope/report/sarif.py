@@ -52,7 +52,7 @@ def render_sarif(result: RunResult, *, docs: dict[str, RuleDoc], root: Path) -> 
     invocation: dict[str, Any] = {"executionSuccessful": True}
     if result.notes:
         invocation["toolExecutionNotifications"] = [
-            {"level": "note", "message": {"text": note}} for note in result.notes
+            {"level": "note", "message": {"text": note.text}} for note in result.notes
         ]
     run: dict[str, Any] = {
         "tool": {

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from orgscope.findings import Finding, RunResult
+from orgscope.findings import Finding, Note, RunResult
 from orgscope.report.common import displayable, one_line, statistics_lines, summary_line
 
 # Tabs in a source line are expanded to this width, in the shown line and
@@ -27,6 +27,7 @@ SOURCE_CONTEXT = 40  # characters shown before the token when windowing
 # again just to show one of its lines.
 MAX_SOURCE_BYTES = 32 * 1024 * 1024
 ELLIPSIS = "\u2026"
+GROUP_SUBJECTS = 3  # subjects named on the line of a kind of grouped notes
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -150,15 +151,42 @@ def render_text(result: RunResult, *, root: Path, color: bool, show_source: bool
     if statistics and result.findings:
         out.extend(statistics_lines(result.findings))
         out.append("")
+    # The summary line stays next to the findings; the notes follow it.
+    out.append(painter.bold(summary_line(result)))
+    out.extend(_note_lines(result))
+    return "\n".join(out) + "\n"
+
+
+def _note_lines(result: RunResult) -> list[str]:
+    """One line a note; the notes of a group (say 46 about the revision graph)
+    once, a line per kind with its count and first subjects."""
+    groups: dict[str, list[Note]] = {}
     for note in result.notes:
-        out.append(f"note: {displayable(one_line(note))}")
+        if note.group is not None:
+            groups.setdefault(note.group, []).append(note)
+    lines: list[str] = []
+    for note in result.notes:
+        if note.group is None or len(groups[note.group]) == 1:
+            lines.append(f"note: {displayable(one_line(note.text))}")
+        elif note is groups[note.group][0]:
+            lines.extend(_group_lines(note.group, groups[note.group]))
     if result.baseline_unmatched:
         count = result.baseline_unmatched
         entries = "1 baseline entry no longer matches" if count == 1 else f"{count} baseline entries no longer match"
-        out.append(f"note: {entries} any finding (fixed or gone); write the baseline again to drop them")
-    summary = summary_line(result)
-    out.append(painter.bold(summary))
-    return "\n".join(out) + "\n"
+        lines.append(f"note: {entries} any finding (fixed or gone); write the baseline again to drop them")
+    return lines
+
+
+def _group_lines(group: str, notes: list[Note]) -> list[str]:
+    kinds: dict[str, list[str]] = {}
+    for note in notes:
+        kinds.setdefault(note.kind or note.text, []).append(note.subject or "")
+    lines = [f"note: {displayable(one_line(group))}: {len(notes)} notes (each one in the json and sarif formats)"]
+    for kind, subjects in kinds.items():
+        shown = ", ".join(s for s in subjects[:GROUP_SUBJECTS] if s)
+        more = f" and {len(subjects) - GROUP_SUBJECTS} more" if len(subjects) > GROUP_SUBJECTS else ""
+        lines.append(f"  {len(subjects)} {displayable(one_line(kind))}" + (f": {displayable(one_line(shown))}{more}" if shown else ""))
+    return lines
 
 
 def _header(finding: Finding, painter: Painter) -> str:
