@@ -463,23 +463,34 @@ def _example(example: dict) -> str:
 @main.command("schema")
 @click.option("--config", "config_path", metavar="FILE", help="Config file (default: found by walking up).")
 @click.option("--rule-pack", metavar="FILE", help="Use this tenancy rule pack.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: each org table in words; json: every table, column, index, policy and type, for "
+                   "scripts (the shape is in the README).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def show_schema(config_path, rule_pack, paths) -> None:
+def show_schema(config_path, rule_pack, fmt, paths) -> None:
     """Show each org table after replaying the migrations: where it is created,
-    whether it has the org column, and its usable org index (or why not).
+    whether it has the org column, and its usable org index (or why not); the
+    migration tool and order used, and the statements PostgreSQL would refuse.
 
     \b
     Example:
       orgscope schema
       orgscope schema examples/demo-app
+      orgscope schema --format json | jq '.tables[] | select(.org_table)'
     """
     from orgscope.engine import build_project_catalog
-    from orgscope.migration_order import render_plan_text
+    from orgscope.migration_order import describe_plan, render_plan_text
     from orgscope.report.schema_text import render_schema_text
-    from orgscope.rules.row_security import security_lines
+    from orgscope.rules.row_security import policy_verdicts, security_lines
 
     config = _load(config_path, rule_pack)
     catalog = build_project_catalog(list(paths), config)
+    if fmt == "json":
+        from orgscope.report.schema_json import render_schema_json
+
+        click.echo(render_schema_json(catalog.schema, catalog.model, describe_plan(catalog.plan),
+                                      lambda table: policy_verdicts(table, catalog, catalog.model)), nl=False)
+        return
     click.echo(render_plan_text(catalog.plan), nl=False)
     click.echo()
     click.echo(render_schema_text(catalog.schema, catalog.model,

@@ -1,5 +1,6 @@
 """`orgscope schema` as text: one paragraph per org table, from the rows that
-rules/org_tables.py's `describe` judges."""
+rules/org_tables.py's `describe` judges, then the replay's notes (statements
+PostgreSQL would refuse on the schema the migrations build)."""
 
 from __future__ import annotations
 
@@ -45,4 +46,20 @@ def render_schema_text(schema: Schema, model: TenancyModel,
         state = schema.known_table(name, schema_name)
         if security is not None and state is not None and row["status"] != "dropped":
             lines.extend(f"  {line}" for line in security(state))
+    notes = replay_notes(schema)
+    if notes:
+        lines += ["", f"notes ({len(notes)}):"]
+        lines += [f"  {note['path']}:{note['line']}: {note['message']}" if note["path"] else f"  {note['message']}"
+                  for note in notes]
     return "\n".join(lines) + "\n"
+
+
+def replay_notes(schema: Schema) -> list[dict]:
+    """What the replay noted, for both forms of `orgscope schema`: each
+    statement PostgreSQL would refuse (`refused`, with where and the table it
+    touches), then anything else it could not apply (`warning`)."""
+    notes = [{"kind": "refused", "path": r.where.path, "line": r.where.span.line,
+              "table": r.table if r.schema is None or r.table is None else f"{r.schema}.{r.table}",
+              "message": r.message} for r in schema.refusals]
+    return notes + [{"kind": "warning", "path": None, "line": None, "table": None, "message": w}
+                    for w in schema.warnings]

@@ -196,6 +196,22 @@ def policy_leaks(table, catalog, model) -> list[tuple[object, list[str], list[Le
     return [(table.policies[name], *by_policy[name]) for name in sorted(by_policy)]
 
 
+def policy_verdicts(table, catalog, model) -> dict[str, tuple[str, list[str]]]:
+    """Each policy's verdict by name, as `orgscope schema` gives it:
+    ("leaks", the commands it lets other organizations' rows through for),
+    ("trusted", []) when it applies to trusted roles only, else ("scoped", [])."""
+    leaking = {policy.name: commands for policy, commands, _ in policy_leaks(table, catalog, model)}
+    verdicts = {}
+    for policy in table.policies.values():
+        if policy.name in leaking:
+            verdicts[policy.name] = ("leaks", leaking[policy.name])
+        elif all(role in model.trusted_roles for role in policy.roles):
+            verdicts[policy.name] = ("trusted", [])
+        else:
+            verdicts[policy.name] = ("scoped", [])
+    return verdicts
+
+
 def security_lines(table, catalog, model) -> list[str]:
     """What `orgscope schema` says about a table's row level security: on or
     off and where, then each policy with its command and verdict."""
@@ -205,17 +221,15 @@ def security_lines(table, catalog, model) -> list[str]:
         lines = [f"row level security: on{forced} (enabled{where})"]
     else:
         lines = [f"row level security: off ({'disabled' + where if where else 'never enabled'})"]
-    leaking = {policy.name: commands for policy, commands, _ in policy_leaks(table, catalog, model)}
+    verdicts = policy_verdicts(table, catalog, model)
     for policy in sorted(table.policies.values(), key=lambda p: p.name):
         kind = "" if policy.permissive else " restrictive"
         roles = ", ".join(policy.roles)
-        if policy.name in leaking:
-            verdict = "lets other organizations' rows through for " + ", ".join(
-                c.upper() for c in leaking[policy.name])
-        elif all(role in model.trusted_roles for role in policy.roles):
+        verdict, commands = verdicts[policy.name]
+        if verdict == "leaks":
+            verdict = "lets other organizations' rows through for " + ", ".join(c.upper() for c in commands)
+        elif verdict == "trusted":
             verdict = "trusted roles only, not judged"
-        else:
-            verdict = "scoped"
         created = f", {policy.changed_at}" if getattr(policy, "changed_at", None) else ""
         lines.append(f"policy {policy.name} ({policy.command.upper()}{kind}, to {roles}{created}): {verdict}")
     return lines
