@@ -10,6 +10,7 @@ tests/test_pg_differential.py, and the rule documents' examples
 from __future__ import annotations
 
 import textwrap
+from dataclasses import fields
 
 import pytest
 
@@ -20,7 +21,8 @@ from orgscope.context import ExtractContext
 from orgscope.engine import Options, run
 from orgscope.errors import ConfigError
 from orgscope.extract import extract_file
-from orgscope.facts import AlterPolicy, CreatePolicy, DropPolicy, RowSecurity
+from orgscope.facts import AlterPolicy, CreatePolicy, DropPolicy, Policy, RowSecurity
+from orgscope.livedb import LiveTable, _live_policy
 from orgscope.model import default_pack_path, load_pack, pack_from_mapping
 from orgscope.positions import LineIndex
 from orgscope.rules.row_security import command_verdicts
@@ -131,6 +133,32 @@ def test_postgresql_refusals_are_not_replayed():
     assert list(agents.policies) == ["org"]  # a second "org" and an INSERT policy with USING are refused
     assert all(v.scoped for v in command_verdicts(agents, catalog, MODEL).values())
     assert any("INSERT policy takes only WITH CHECK" in w.text for w in catalog.warnings)
+
+
+POLICIES_READ_BOTH_WAYS = [
+    # (CREATE POLICY in a migration, the pg_policies row of the same policy)
+    ("CREATE POLICY org ON agents FOR SELECT TO authenticated USING (clerk_org_id = auth.jwt() ->> 'org_id')",
+     ("org", "PERMISSIVE", ["authenticated"], "SELECT", "(clerk_org_id = (auth.jwt() ->> 'org_id'::text))", None)),
+    ("CREATE POLICY open ON agents FOR INSERT WITH CHECK (true)",
+     ("open", "PERMISSIVE", ["public"], "INSERT", None, "true")),
+    ("CREATE POLICY narrow ON agents AS RESTRICTIVE FOR ALL TO authenticated USING (clerk_org_id = auth.jwt() ->> 'org_id')",
+     ("narrow", "RESTRICTIVE", ["authenticated"], "ALL", "(clerk_org_id = (auth.jwt() ->> 'org_id'::text))", None)),
+]
+
+
+@pytest.mark.parametrize(("sql", "row"), POLICIES_READ_BOTH_WAYS)
+def test_a_policy_from_the_migrations_and_from_pg_policies_is_one_policy_judged_alike(sql, row):
+    catalog = replayed(f"CREATE TABLE agents (id int, clerk_org_id text);\nALTER TABLE agents ENABLE ROW LEVEL SECURITY;\n{sql};\n")
+    replayed_policy = catalog.schema.table("agents").policies[row[0]]
+    live = _live_policy((None, "agents"), *row, MODEL)
+    assert isinstance(replayed_policy, Policy) and type(live) is Policy
+    shared = [f.name for f in fields(Policy) if f.name not in ("using", "check")]
+    assert [getattr(live, name) for name in shared] == [getattr(replayed_policy, name) for name in shared]
+    live_table = LiveTable(None, "agents", columns={"id": "integer", "clerk_org_id": "text"}, rls=True,
+                           policies={live.name: live})
+    verdicts = {cmd: v.scoped for cmd, v in command_verdicts(live_table, catalog, MODEL).items()}
+    assert verdicts == {cmd: v.scoped for cmd, v in command_verdicts(catalog.schema.table("agents"), catalog,
+                                                                           MODEL).items()}
 
 
 # --- the pack keys --------------------------------------------------------------------------------

@@ -342,6 +342,20 @@ class PolicyExpr:
 
 
 @dataclass(slots=True)
+class Policy:
+    """A row level security policy: the command and roles it applies to and
+    what it lets through. The replay's policies (`schema.PolicyState`) add
+    where the migrations wrote them; `orgscope db` reads these from pg_policies."""
+
+    name: str
+    command: str  # all | select | insert | update | delete
+    permissive: bool
+    roles: tuple[str, ...]
+    using: PolicyExpr | None
+    check: PolicyExpr | None
+
+
+@dataclass(slots=True)
 class RowSecurity:
     """ALTER TABLE ... ENABLE / DISABLE / FORCE / NO FORCE ROW LEVEL SECURITY."""
 

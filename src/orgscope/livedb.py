@@ -42,7 +42,7 @@ import click
 
 from orgscope import __version__
 from orgscope.errors import OrgscopeError
-from orgscope.facts import PolicyExpr, Span
+from orgscope.facts import Policy, PolicyExpr, Span
 from orgscope.findings import SEVERITY_RANK
 from orgscope.model import TenancyModel
 from orgscope.postgres import catalog_type
@@ -70,18 +70,6 @@ class LiveIndex:
 
 
 @dataclass
-class LivePolicy:
-    """A row of pg_policies, its expressions read like a migration's."""
-
-    name: str
-    command: str  # all | select | insert | update | delete
-    permissive: bool
-    roles: tuple[str, ...]
-    using: PolicyExpr | None
-    check: PolicyExpr | None
-
-
-@dataclass
 class LiveTable:
     schema: str | None  # None = public
     name: str
@@ -89,7 +77,7 @@ class LiveTable:
     indexes: dict[str, LiveIndex] = field(default_factory=dict)
     rls: bool = False
     rls_forced: bool = False
-    policies: dict[str, LivePolicy] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)  # rows of pg_policies
 
     @property
     def qualified(self) -> str:
@@ -194,7 +182,7 @@ def read_catalog(conn, model: TenancyModel, functions: list[tuple[str, str]] | N
 
 
 def _live_policy(key, name: str, permissive: str, roles: list[str], command: str, using: str | None,
-                 check: str | None, model: TenancyModel) -> LivePolicy:
+                 check: str | None, model: TenancyModel) -> Policy:
     from orgscope.sql.policies import policy_expression
 
     nowhere = Span(1, 1, 1, 1)
@@ -202,8 +190,8 @@ def _live_policy(key, name: str, permissive: str, roles: list[str], command: str
     def expression(text: str | None) -> PolicyExpr | None:
         return None if text is None else policy_expression(text, key[1], key[0], nowhere, model)
 
-    return LivePolicy(name=name, command=command.lower(), permissive=permissive == "PERMISSIVE",
-                      roles=tuple(roles), using=expression(using), check=expression(check))
+    return Policy(name=name, command=command.lower(), permissive=permissive == "PERMISSIVE",
+                  roles=tuple(roles), using=expression(using), check=expression(check))
 
 
 # --- what to report ----------------------------------------------------------------------

@@ -50,6 +50,7 @@ from orgscope.facts import (
     CreatePolicy,
     Expect,
     DropPolicy,
+    Policy,
     PolicyExpr,
     RowSecurity,
     CreateIndex,
@@ -245,17 +246,11 @@ class ViewState:
 
 
 @dataclass(slots=True)
-class PolicyState:
+class PolicyState(Policy):
     """A row level security policy as the migrations leave it. `changed_at`
     is the CREATE POLICY, or the last ALTER POLICY that changed its roles or
     expressions: where a finding about what it lets through belongs."""
 
-    name: str
-    command: str  # all | select | insert | update | delete
-    permissive: bool
-    roles: tuple[str, ...]
-    using: PolicyExpr | None
-    check: PolicyExpr | None
     created_at: Where
     changed_at: Where
     renamed_at: Where | None = None

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from orgscope.facts import POLICY_COMMANDS, PolicyExpr
+from orgscope.facts import POLICY_COMMANDS, Policy, PolicyExpr
 from orgscope.rules.scoping import analyze
 
 PUBLIC = "public"
@@ -101,11 +101,11 @@ class Judge:
         return None
 
 
-def _applies(policy, role: str) -> bool:
+def _applies(policy: Policy, role: str) -> bool:
     return PUBLIC in policy.roles or role in policy.roles
 
 
-def _sides(policy, command: str) -> list[tuple[str, PolicyExpr | None]]:
+def _sides(policy: Policy, command: str) -> list[tuple[str, PolicyExpr | None]]:
     """The expressions PostgreSQL applies for `command` under `policy`."""
     if policy.command not in ("all", command):
         return []
@@ -119,7 +119,7 @@ def _sides(policy, command: str) -> list[tuple[str, PolicyExpr | None]]:
     return [("USING", policy.using), check]
 
 
-def untrusted_roles(policies: Iterable, model) -> list[str]:
+def untrusted_roles(policies: Iterable[Policy], model) -> list[str]:
     """The roles a policy names that the pack does not trust, and PUBLIC
     (every other role)."""
     roles = {role for policy in policies for role in policy.roles if role not in model.trusted_roles}
@@ -128,8 +128,8 @@ def untrusted_roles(policies: Iterable, model) -> list[str]:
 
 def command_verdicts(table, catalog, model, judge: Judge | None = None) -> dict[str, CommandVerdict]:
     """Per command: does every untrusted role get only its organization's rows?
-    `table` has `rls` and `policies` (name -> policy with command, permissive,
-    roles, using, check), as the replay or the live catalog gives them."""
+    `table` has `rls` and `policies` (name -> `Policy`), as the replay or the
+    live catalog gives them."""
     judge = judge or Judge(catalog, model, table)
     policies = list(table.policies.values())
     verdicts = {}

@@ -450,17 +450,12 @@ class _Reader:
         return ""
 
     def _type_tokens(self, index: int, stops: frozenset[str] = _TYPE_ENDS) -> str:
-        depth = 0
         first = last = None
-        for token in self.tokens[index:]:
+        for token, depth in tok.with_depth(self.tokens[index:]):
             kind = token.token_type
             if depth == 0 and (kind in (TokenType.COMMA, TokenType.R_PAREN) or (
                     kind not in tok.QUOTED and token.text.upper().split()[:1] and token.text.upper().split()[0] in stops)):
                 break
-            if kind == TokenType.L_PAREN:
-                depth += 1
-            elif kind == TokenType.R_PAREN:
-                depth -= 1
             first = first or token
             last = token
         if first is None or last is None:
@@ -614,14 +609,9 @@ class _Reader:
             return None
         uses = {name for key in key_groups for name in _referenced_names(key)}
         partial = False
-        depth = 0
         rest = self.tokens[close_index + 1:]
-        for i, token in enumerate(rest):
-            if token.token_type == TokenType.L_PAREN:
-                depth += 1
-            elif token.token_type == TokenType.R_PAREN:
-                depth -= 1
-            elif depth == 0 and token.token_type not in tok.QUOTED and token.text.upper() in ("WHERE", "INCLUDE"):
+        for i, (token, depth) in enumerate(tok.with_depth(rest)):
+            if depth == 0 and token.token_type not in tok.QUOTED and token.text.upper() in ("WHERE", "INCLUDE"):
                 # What follows INCLUDE / WHERE names columns the index depends on.
                 partial = partial or token.text.upper() == "WHERE"
                 uses.update(_referenced_names(rest[i + 1:]))
@@ -1097,7 +1087,7 @@ def _expression_name(tokens: list[Token]) -> str | None:
         return None
     if tokens[0].token_type == TokenType.L_PAREN and tok.closing_paren(tokens, 0) == len(tokens) - 1:
         return _expression_name(tokens[1:-1])
-    casts = [i for i, t in enumerate(tokens) if t.token_type == TokenType.DCOLON and _depth_at(tokens, i) == 0]
+    casts = [i for i, (t, depth) in enumerate(tok.with_depth(tokens)) if t.token_type == TokenType.DCOLON and depth == 0]
     if casts:
         operand = _expression_name(tokens[:casts[-1]])
         type_names = [t for t in tokens[casts[-1] + 1:] if tok.is_name(t)]
@@ -1122,13 +1112,3 @@ def _call_or_name(tokens: list[Token]) -> tuple[str, int] | None:
         close = tok.closing_paren(tokens, i + 1)
         return (name, close + 1) if close is not None else None
     return name, i + 1
-
-
-def _depth_at(tokens: list[Token], index: int) -> int:
-    depth = 0
-    for token in tokens[:index]:
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
-    return depth

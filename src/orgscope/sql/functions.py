@@ -144,12 +144,7 @@ def _cut(tokens: list[Token]) -> list[list[Token]]:
     """A body statement cut at the block words outside parentheses; DECLARE
     and BEGIN stay as groups of their own (they open and close declarations)."""
     out: list[list[Token]] = [[]]
-    depth = 0
-    for token in tokens:
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
+    for token, depth in tok.with_depth(tokens):
         word = token.text.upper()
         if depth == 0 and token.token_type != TokenType.STRING and word in _BLOCK_WORDS:
             if word in ("DECLARE", "BEGIN"):

@@ -7,6 +7,7 @@ statements sqlglot does not parse into a tree.
 from __future__ import annotations
 
 import re
+from typing import Iterable, Iterator
 
 from sqlglot.tokens import Token, TokenType
 
@@ -103,30 +104,31 @@ class Cursor:
         return self.words[self.pos][1] if self.pos < len(self.words) else len(self.tokens)
 
 
-def split_top_level(tokens: list[Token], separator: TokenType = TokenType.COMMA) -> list[list[Token]]:
-    """Tokens split at commas (or `separator`) outside parentheses."""
-    groups: list[list[Token]] = [[]]
+def with_depth(tokens: Iterable[Token]) -> Iterator[tuple[Token, int]]:
+    """Each token with the number of parentheses open before it: a `(` stands
+    at the depth around it, its `)` one deeper, what is between them deeper still."""
     depth = 0
     for token in tokens:
+        yield token, depth
         if token.token_type == TokenType.L_PAREN:
             depth += 1
         elif token.token_type == TokenType.R_PAREN:
             depth -= 1
-        elif token.token_type == separator and depth == 0:
+
+
+def split_top_level(tokens: list[Token], separator: TokenType = TokenType.COMMA) -> list[list[Token]]:
+    """Tokens split at commas (or `separator`) outside parentheses."""
+    groups: list[list[Token]] = [[]]
+    for token, depth in with_depth(tokens):
+        if token.token_type == separator and depth == 0:
             groups.append([])
-            continue
-        groups[-1].append(token)
+        else:
+            groups[-1].append(token)
     return [g for g in groups if g]
 
 
 def closing_paren(tokens: list[Token], open_index: int) -> int | None:
-    depth = 0
-    for i in range(open_index, len(tokens)):
-        kind = tokens[i].token_type
-        if kind == TokenType.L_PAREN:
-            depth += 1
-        elif kind == TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return i
+    for offset, (token, depth) in enumerate(with_depth(tokens[open_index:])):
+        if token.token_type == TokenType.R_PAREN and depth == 1:
+            return open_index + offset
     return None
