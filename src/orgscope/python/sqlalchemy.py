@@ -28,6 +28,7 @@ from orgscope.python.recogniser import Recogniser
 from orgscope.python.values import (
     DictVal,
     Entity,
+    ExprItem,
     ExprList,
     KeyItem,
     PCol,
@@ -736,8 +737,49 @@ def _conditions(w: "Walk", node: cst.BaseExpression, refs: list[RefItem], column
     if column is not None:  # a bare boolean column
         _ensure_ref(w, refs, column[0], column[2])
         return []
-    w.use(correlated(w.ev(node), refs))  # `.where(has_tag)`, `.where(exists(...))`
+    values = w.ev(node)
+    named = [v for v in values if isinstance(v, ExprList)]
+    if isinstance(node, cst.Name) and len(named) == 1:  # `cond = Agent.clerk_org_id == org` (see `assign`)
+        return [p for item in named[0].items if not item.conditional
+                for p in _conditions(w, item.node, refs, columns)]  # type: ignore[arg-type]
+    w.use(correlated(values, refs))  # `.where(has_tag)`, `.where(exists(...))`
     return []
+
+
+def assign(w: "Walk", name: str, value: cst.BaseExpression) -> bool:
+    """`cond = Agent.clerk_org_id == org`: the condition is kept as written for
+    the `.where(cond)` that uses it, as an element of a filter list is."""
+    if not _is_condition(w, value) or _names_itself(value, name):
+        return False
+    values = w.ev(value)
+    w.bind(name, tuple(values) + (ExprList(w.new_origin(), (ExprItem(value, w.source(value)),)),))
+    return True
+
+
+def _is_condition(w: "Walk", node: cst.BaseExpression) -> bool:
+    """A comparison or column method of a model column, and_ / or_ / not_, and `&`, `|`, `~` of them."""
+    if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+        return column_of(w, node.left) is not None or column_of(w, node.comparisons[0].comparator) is not None
+    if isinstance(node, cst.Call):
+        if _sa_function(w, node.func) in ("and_", "or_", "not_"):
+            return True
+        return isinstance(node.func, cst.Attribute) and column_of(w, node.func.value) is not None
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitAnd, cst.BitOr)):
+        return _is_condition(w, node.left) or _is_condition(w, node.right)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
+        return _is_condition(w, node.expression)
+    return False
+
+
+def _names_itself(node: cst.CSTNode, name: str) -> bool:
+    """`cond = cond & (...)` reads the name it rebinds: kept out, since a kept condition is read where it is used."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and current.value == name:
+            return True
+        stack.extend(children(current))
+    return False
 
 
 def correlated(values: Iterable, refs: list[RefItem]) -> tuple:
@@ -984,6 +1026,9 @@ class SqlAlchemy(Recogniser):
 
     def function_call(self, w, node):
         return name_call(w, node)
+
+    def assign(self, w, name, value):
+        return assign(w, name, value)
 
     def method(self, w, value, method_name, node):
         return method(w, value, method_name, node)
