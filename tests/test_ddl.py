@@ -597,3 +597,22 @@ def test_constraint_index_names_follow_postgres():
         "agents_clerk_org_id_name_key"
     long = constraint_index_name("a" * 40, ["b" * 40], primary=False)
     assert len(long) == 63 and long.endswith("_key") and long.startswith("a" * 29 + "_" + "b" * 29)
+
+
+@pytest.mark.parametrize(
+    "sql, index",
+    [
+        # PostgreSQL keeps the first 63 bytes of a longer name ...
+        ("CREATE INDEX idx_calls_clerk_org_id_and_a_name_that_goes_on_well_past_sixty_three ON calls (clerk_org_id)",
+         "idx_calls_clerk_org_id_and_a_name_that_goes_on_well_past_sixty_"),
+        # ... never half of a character (é is two bytes: the cut falls before it) ...
+        ('CREATE INDEX "idx_calls_clerk_org_id_préférences_de_l_organisation_pour_lxé" ON calls (clerk_org_id)',
+         "idx_calls_clerk_org_id_préférences_de_l_organisation_pour_lx"),
+        # ... and a name of exactly 63 bytes as it is (control).
+        ("CREATE INDEX idx_calls_clerk_org_id_exactly_sixty_three_characters_long_name ON calls (clerk_org_id)",
+         "idx_calls_clerk_org_id_exactly_sixty_three_characters_long_name"),
+    ],
+)
+def test_names_are_cut_to_63_bytes_like_postgresql(sql, index):
+    (event,) = [e for e in events_of(sql) if isinstance(e, CreateIndex)]
+    assert event.index.name == index

@@ -358,6 +358,28 @@ REGRESSIONS = {
         END
         $$;
     """,
+    "names longer than 63 bytes are cut as PostgreSQL cuts them, never inside a character": """
+        CREATE TABLE calls (id uuid PRIMARY KEY, clerk_org_id text,
+            a_column_whose_name_is_much_longer_than_sixty_three_characters_in_all text);
+        CREATE INDEX idx_calls_clerk_org_id_and_a_name_that_goes_on_well_past_sixty_three ON calls (clerk_org_id);
+        CREATE INDEX idx_calls_a_second_index_whose_name_is_also_longer_than_the_limit ON calls (id);
+        DROP INDEX idx_calls_a_second_index_whose_name_is_also_longer_than_the_limit;
+        CREATE INDEX ON calls (a_column_whose_name_is_much_longer_than_sixty_three_characters_in_all);
+        CREATE TABLE agents (id uuid, clerk_org_id text, "préférences_de_l_organisation_pour_les_appels_sortants_é" text,
+            exactly_sixty_three_characters_long_column_name_for_the_control text);
+        CREATE INDEX "idx_agents_clerk_org_id_préférences_de_l_organisation_pour_les_x" ON agents (clerk_org_id);
+    """,
+    "EXCLUDE constraints build an index, named after the constraint or made up like PostgreSQL": """
+        CREATE TABLE calls (id uuid PRIMARY KEY, clerk_org_id text, during tstzrange, agent_id uuid,
+            CONSTRAINT calls_one_per_org EXCLUDE (clerk_org_id WITH =) WHERE (agent_id IS NOT NULL),
+            EXCLUDE USING gist (during WITH &&));
+        CREATE TABLE agents (id uuid PRIMARY KEY, clerk_org_id text, slot int);
+        ALTER TABLE agents ADD CONSTRAINT agents_org_slot EXCLUDE (clerk_org_id WITH =, slot WITH =);
+        CREATE TABLE tools (id uuid PRIMARY KEY, clerk_org_id text, slot int);
+        ALTER TABLE tools ADD CONSTRAINT tools_org_slot EXCLUDE (clerk_org_id WITH =, slot WITH =);
+        ALTER TABLE tools DROP COLUMN slot;
+        ALTER TABLE agents ADD EXCLUDE (clerk_org_id WITH =);
+    """,
 }
 
 

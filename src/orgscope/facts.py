@@ -212,7 +212,7 @@ class IndexDef:
     # (`lower(name)` is "lower", `(a || b)` is "expr"), and every column the
     # index depends on (keys, expressions, INCLUDE, WHERE): dropping any of
     # them drops the index.
-    kind: str = "index"  # index | unique (constraint) | primary (key constraint)
+    kind: str = "index"  # index | unique (constraint) | primary (key constraint) | exclude (constraint)
     key_names: list[str] | None = None
     uses: list[str] | None = None
 

@@ -27,7 +27,7 @@ def sql_name_parts(text: str) -> list[str] | None:
         if match is None:
             return None
         quoted, plain = match.groups()
-        parts.append(quoted.replace('""', '"') if quoted is not None else plain.lower())
+        parts.append(truncate_identifier(quoted.replace('""', '"') if quoted is not None else plain.lower()))
         position = match.end()
         if position == len(text):
             return parts
@@ -38,6 +38,16 @@ def sql_name_parts(text: str) -> list[str] | None:
 
 # PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes.
 MAX_IDENTIFIER = 63
+
+
+def truncate_identifier(name: str) -> str:
+    """A name as PostgreSQL keeps it: cut to 63 bytes of UTF-8, never inside
+    a character (`CREATE INDEX <81 characters>` makes an index named by the
+    first 63, and DROP INDEX by the long name finds it)."""
+    encoded = name.encode("utf-8")
+    if len(encoded) <= MAX_IDENTIFIER:
+        return name
+    return encoded[:MAX_IDENTIFIER].decode("utf-8", errors="ignore")
 
 
 def normalise_type(written: str) -> str:

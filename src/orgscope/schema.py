@@ -556,7 +556,7 @@ class Schema:
             partial=index.partial,
             created_at=Where(path, index.span),
             uses=set(index.uses or ()) | {c for c in index.columns if c is not None},
-            constraint=constraint or index.kind in ("primary", "unique"),
+            constraint=constraint or index.kind in ("primary", "unique", "exclude"),
             primary=index.kind == "primary",
         )
         self._index_owner[(state.schema, name)] = _key(state.name, state.schema)
@@ -575,7 +575,8 @@ class Schema:
             middle, label = "", "pkey"
         else:
             key_names = index.key_names or [c if c is not None else "expr" for c in index.columns]
-            middle, label = index_name_addition(distinct_key_names(key_names)), ("key" if kind == "unique" else "idx")
+            middle = index_name_addition(distinct_key_names(key_names))
+            label = {"unique": "key", "exclude": "excl"}.get(kind, "idx")
         attempt = 0
         while True:
             name = pg_object_name(state.name, middle, label if attempt == 0 else f"{label}{attempt}")

@@ -63,7 +63,7 @@ from orgscope.facts import (
 )
 from orgscope.model import TenancyModel, default_pack_path, find_names, load_pack
 from orgscope.positions import LineIndex
-from orgscope.postgres import normalise_type
+from orgscope.postgres import normalise_type, truncate_identifier
 from orgscope.sql.policies import PolicyReader, RowSecurity, row_security_action
 from orgscope.sql import tokens as tok
 from orgscope.sql.types import alter_type_events, create_type_events, drop_type_events
@@ -410,12 +410,14 @@ class _Reader:
 
     def _constraint_index(self, tree: _Tree, node: exp.Expression, table: str, schema: str | None,
                           fallback_span: Span) -> IndexDef | None:
-        """The index a table-level PRIMARY KEY / UNIQUE constraint creates."""
+        """The index a table-level PRIMARY KEY / UNIQUE / EXCLUDE constraint creates."""
         name_node = None
         if isinstance(node, exp.Constraint):
             name_node = node.this if isinstance(node.this, exp.Identifier) else None
-            node = next((e for e in node.expressions if isinstance(e, (exp.PrimaryKey, exp.UniqueColumnConstraint))),
-                        None)
+            node = next((e for e in node.expressions if isinstance(
+                e, (exp.PrimaryKey, exp.UniqueColumnConstraint, exp.ExcludeColumnConstraint))), None)
+        if isinstance(node, exp.ExcludeColumnConstraint):
+            return self._exclusion_index(tree, node, name_node, table, schema, fallback_span)
         if isinstance(node, exp.PrimaryKey):
             primary = True
             idents = node.expressions
@@ -437,6 +439,26 @@ class _Reader:
             span=self.node_span(tree, name_node) if name_node is not None else fallback_span,
             unique=True, schema=schema, kind="primary" if primary else "unique",
             key_names=list(keys), uses=keys + included,
+        )
+
+    def _exclusion_index(self, tree: _Tree, node: exp.ExcludeColumnConstraint, name_node: exp.Identifier | None,
+                         table: str, schema: str | None, fallback_span: Span) -> IndexDef | None:
+        """EXCLUDE [USING method] (key WITH op, ...) [WHERE (...)]: an index
+        like any other, named `<table>_<keys>_excl` when the constraint is not."""
+        params = node.this
+        if not isinstance(params, exp.IndexParameters) or not params.args.get("columns"):
+            return None
+        keys = [key.this if isinstance(key, exp.WithOperator) else key for key in params.args["columns"]]
+        columns = [_key_column(key) for key in keys]
+        where = params.args.get("where")
+        uses = {_ident_name(c.this) for part in [*keys, where] if isinstance(part, exp.Expression)
+                for c in part.find_all(exp.Column) if isinstance(c.this, exp.Identifier)}
+        return IndexDef(
+            name=_ident_name(name_node) if name_node is not None else None,
+            table=table, columns=columns,
+            span=self.node_span(tree, name_node) if name_node is not None else fallback_span,
+            partial=where is not None, schema=schema, kind="exclude",
+            key_names=[c if c is not None else "expr" for c in columns], uses=sorted(uses),
         )
 
     def _type_after(self, name_index: int | None, kind: exp.Expression | None) -> str:
@@ -808,9 +830,12 @@ class _Reader:
                 self.unread += 1
                 return
             name_token = named[1]
+        if cursor.accept("EXCLUDE"):
+            self._exclusion_from_tokens(cursor, name_token, table, schema, table_span)
+            return
         primary = cursor.accept("PRIMARY", "KEY")
         if not primary and not cursor.accept("UNIQUE"):
-            return  # FOREIGN KEY, CHECK, EXCLUDE: no index the replay tracks
+            return  # FOREIGN KEY, CHECK: no index
         cursor.accept("NULLS", "NOT", "DISTINCT") or cursor.accept("NULLS", "DISTINCT")
         if cursor.accept("USING", "INDEX"):
             # The existing index becomes the constraint's index, under the constraint's name.
@@ -837,6 +862,33 @@ class _Reader:
             name=tok.ident(name_token) if name_token is not None else None, table=table, columns=list(keys),
             span=self.span(name_token) if name_token is not None else table_span,
             unique=True, schema=schema, kind="primary" if primary else "unique", key_names=list(keys), uses=keys,
+        )))
+
+    def _exclusion_from_tokens(self, cursor: tok.Cursor, name_token: Token | None, table: str, schema: str | None,
+                               table_span: Span) -> None:
+        """EXCLUDE [USING method] (key WITH operator, ...) [INCLUDE (...)] [WHERE (...)]."""
+        if cursor.accept("USING"):
+            cursor.name()
+        tokens = cursor.tokens
+        open_index = cursor.index()
+        close_index = tok.closing_paren(tokens, open_index) if open_index < len(tokens) \
+            and tokens[open_index].token_type == TokenType.L_PAREN else None
+        if close_index is None:
+            self.unread += 1
+            return
+        keys = []
+        for element in tok.split_top_level(tokens[open_index + 1:close_index]):
+            at = max((i for i, (t, depth) in enumerate(tok.with_depth(element))
+                      if depth == 0 and t.token_type not in tok.QUOTED and t.text.upper() == "WITH"), default=len(element))
+            keys.append(element[:at])
+        rest = tokens[close_index + 1:]
+        columns = [_key_column_tokens(key) for key in keys]
+        where = any(t.token_type not in tok.QUOTED and t.text.upper() == "WHERE" for t in rest)
+        self.events.append(CreateIndex(IndexDef(
+            name=tok.ident(name_token) if name_token is not None else None, table=table, columns=columns,
+            span=self.span(name_token) if name_token is not None else table_span, partial=where, schema=schema,
+            kind="exclude", key_names=[_key_name(key) for key in keys],
+            uses=sorted({n for part in [*keys, rest] for n in _referenced_names(part)}),
         )))
 
     def _rename_in_table(self, cursor: tok.Cursor, table: str, schema: str | None) -> None:
@@ -981,7 +1033,7 @@ class _Reader:
 
 
 def _ident_name(ident: exp.Identifier) -> str:
-    return ident.this if ident.quoted else ident.this.lower()
+    return truncate_identifier(ident.this if ident.quoted else ident.this.lower())
 
 
 def _column_name(node: exp.Expression) -> str | None:
@@ -1040,7 +1092,8 @@ def _merge_constraint_indexes(indexes: list[IndexDef]) -> list[IndexDef]:
     for index in indexes:
         if any(index is p for p in primary):
             continue
-        twin = next((m for m in merged if m.columns == index.columns and m.partial == index.partial), None)
+        twin = next((m for m in merged if m.columns == index.columns and m.partial == index.partial
+                     and "exclude" not in (m.kind, index.kind)), None)
         if twin is None:
             merged.append(index)
         elif twin.name is None and index.name is not None:

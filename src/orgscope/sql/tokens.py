@@ -11,6 +11,8 @@ from typing import Iterable, Iterator
 
 from sqlglot.tokens import Token, TokenType
 
+from orgscope.postgres import truncate_identifier
+
 QUOTED = (TokenType.IDENTIFIER, TokenType.STRING)
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
@@ -22,8 +24,9 @@ def is_name(token: Token) -> bool:
 
 
 def ident(token: Token) -> str:
-    """A name token as PostgreSQL sees it: quoted kept, unquoted lower-cased."""
-    return token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower()
+    """A name token as PostgreSQL sees it: quoted kept, unquoted lower-cased,
+    either cut to 63 bytes."""
+    return truncate_identifier(token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower())
 
 
 def schema_of(parts: list[str]) -> str | None:
