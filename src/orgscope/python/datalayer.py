@@ -27,17 +27,30 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from orgscope.context import DataLayer, QueryWrapper
 
-# Bytes that a file defining a wrapper must contain.
-WRAPPER_MARKERS = (b".table(", b".from_(", b"filter_by(**")
+# Where a wrapper can start: a parameter (a name, never a string literal) in
+# a query's table position, or `filter_by(..., **p)`. A file without one
+# defines no wrapper of its own; one calling another wrapper is found by the
+# later rounds, which look for the wrappers' names. Each pattern begins with a
+# literal word (searched fast) and is a superset: the dot before `table` is
+# not required, since `q . table(t)` is legal Python.
+_SPACE = rb"(?:\s|\\\n|#[^\n]*\n)*"  # blanks, line continuations, comments
+WRAPPER_MARKERS = tuple(re.compile(pattern) for pattern in (
+    rb"table\s*\(" + _SPACE + rb"[A-Za-z_\x80-\xff]",
+    rb"from_\s*\(" + _SPACE + rb"[A-Za-z_\x80-\xff]",
+    rb"filter_by\s*\([^)]*\*\*",
+))
 _OPERATIONS = ("select", "insert", "update", "delete", "upsert")
 _PAYLOAD_OPS = ("insert", "upsert", "update")
 # Module-level `NAME = "text"` (no escapes, no prefix): found without parsing.
-_CONSTANT = re.compile(rb'^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[ \t]*(["\'])([A-Za-z0-9_.]*)\2[ \t]*(?:#[^\n]*)?$',
-                       re.M)
+_CONSTANT_LINE = rb'([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[ \t]*(["\'])([A-Za-z0-9_.]*)\2[ \t]*(?:#[^\n]*)?$'
+# A line begins after a newline: led by that literal, the scan is several
+# times faster than trying `^` at every byte. The first line is matched apart.
+_CONSTANT = re.compile(rb"\n" + _CONSTANT_LINE, re.M)
+_FIRST_CONSTANT = re.compile(_CONSTANT_LINE, re.M)
 _MAX_ROUNDS = 6  # wrappers calling wrappers: a chain deeper than this is not followed
 
 
@@ -165,10 +178,30 @@ class _Module:
         return ".".join([head, *reversed(parts)])
 
 
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement in `body`, nested blocks and definitions included.
+    Imports, returns and assignments are statements: walking only statements
+    skips the expression nodes, most of a module's tree."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        nested: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                nested.extend(block)
+        for handler in getattr(node, "handlers", ()):
+            nested.extend(handler.body)
+        for case in getattr(node, "cases", ()):
+            nested.extend(case.body)
+        stack.extend(reversed(nested))
+
+
 def _imports(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
     package = module if is_package else module.rpartition(".")[0]
     names: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 names[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
@@ -202,7 +235,8 @@ class _Collector:
         self.attributes: dict[tuple[str, str], str] = {}
         self.instances: dict[str, str] = {}
         self.constructors: list[tuple[_Module, str, ast.expr]] = []  # (module, bound name, value) judged later
-        self.returns: list[tuple[_Module, str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+        # (module, function, its annotation or the values it returns) judged later
+        self.returns: list[tuple[_Module, str, list[ast.expr]]] = []
         self.classes = Suffixes(())
         self.instance_names = Suffixes(())
         self.functions_named = Suffixes(())
@@ -218,7 +252,7 @@ class _Collector:
                 self._class(mod, node)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions.append(_Function(mod.names[node.name], None, node, _parameters(node, False), path, mod))
-                self.returns.append((mod, mod.names[node.name], node))
+                self.returns.append((mod, mod.names[node.name], _returned(node)))
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 for name in _bound_names(node):
                     self.constructors.append((mod, f"{module}.{name}", node.value))
@@ -231,7 +265,7 @@ class _Collector:
                 self.functions.append(
                     _Function(f"{qualified}.{item.name}", qualified, item, _parameters(item, True), mod.path, mod)
                 )
-                for sub in ast.walk(item):
+                for sub in _statements(item.body):
                     if isinstance(sub, (ast.Assign, ast.AnnAssign)) and sub.value is not None:
                         targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
                         for target in targets:
@@ -250,11 +284,8 @@ class _Collector:
         self.bases = {cls: tuple(self.classes.find(b) or b for b in bases) for cls, bases in self.bases.items()}
         for _ in range(3):  # a factory may return another factory's result
             self.instance_names = Suffixes(self.instances)
-            for mod, function_name, node in self.returns:
-                cls = self._class_of(mod, node.returns) if node.returns is not None else None
-                for sub in ast.walk(node):
-                    if cls is None and isinstance(sub, ast.Return) and sub.value is not None:
-                        cls = self._class_of(mod, sub.value)
+            for mod, function_name, returned in self.returns:
+                cls = next((c for c in (self._class_of(mod, value) for value in returned) if c is not None), None)
                 if cls is not None:
                     self.instances[function_name] = cls
             for mod, target, value in self.constructors:
@@ -283,6 +314,13 @@ class _Collector:
         if isinstance(node, ast.BinOp):  # X | None
             return self._class_of(mod, node.left) or self._class_of(mod, node.right)
         return None
+
+
+def _returned(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    """What tells the class a function returns, in the order it is believed:
+    its annotation, then the values of its return statements."""
+    values = [s.value for s in _statements(node.body) if isinstance(s, ast.Return) and s.value is not None]
+    return [node.returns, *values] if node.returns is not None else values
 
 
 def _bound_names(node: ast.stmt) -> list[str]:
@@ -577,7 +615,8 @@ def constants_of(module: str, data: bytes, words: frozenset[str]) -> dict[str, s
     """Module-level string constants naming a table or column of the tenancy
     model (`words`), found in a file's bytes without parsing it."""
     found = {}
-    for match in _CONSTANT.finditer(data):
+    first = _FIRST_CONSTANT.match(data)
+    for match in ([first] if first else []) + list(_CONSTANT.finditer(data)):
         value = match.group(3).decode()
         if value.rpartition(".")[2].lower() in words:
             found[f"{module}.{match.group(1).decode()}"] = value
@@ -585,7 +624,7 @@ def constants_of(module: str, data: bytes, words: frozenset[str]) -> dict[str, s
 
 
 def may_define_wrapper(data: bytes) -> bool:
-    return any(marker in data for marker in WRAPPER_MARKERS)
+    return any(marker.search(data) is not None for marker in WRAPPER_MARKERS)
 
 
 def infer(first: list[tuple[str, str, bytes]], others: Callable[[], Iterable[tuple[str, str, bytes]]],
