@@ -17,6 +17,7 @@ import yaml
 from orgscope.context import QueryWrapper
 from orgscope.errors import ConfigError
 from orgscope.model import TenancyModel, default_pack_path, load_pack
+from orgscope import yaml_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -290,7 +291,7 @@ def _read_raw(path: Path) -> Any:
             raise ConfigError(where, "tool.orgscope", "missing [tool.orgscope] section")
         return section
     try:
-        data = yaml.safe_load(text)
+        data = yaml_text.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""

@@ -17,6 +17,7 @@ import yaml
 
 from orgscope.errors import ConfigError
 from orgscope.postgres import sql_name_parts
+from orgscope import yaml_text
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.([A-Za-z_][A-Za-z0-9_$]*|\*))?$")
@@ -231,7 +232,7 @@ def load_pack(path: Path) -> TenancyModel:
     """Load and validate a rule pack; raise ConfigError naming file and key."""
     where = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_text.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(where, "rule_pack", "rule pack file not found") from None
     except (OSError, UnicodeDecodeError) as exc:

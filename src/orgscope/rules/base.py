@@ -13,12 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Union
 
-import yaml
 
 from orgscope.facts import FileFacts, Span, Suppression
 from orgscope.findings import Finding
 from orgscope.model import TenancyModel, bundled_rules_dir
 from orgscope.rules.scoping import QueryScoping, analyze
+from orgscope import yaml_text
 
 if TYPE_CHECKING:
     from orgscope.catalog import Catalog
@@ -67,7 +67,7 @@ class RuleDoc:
 def load_rule_doc(code: str, rules_dir: Path | None = None) -> RuleDoc:
     """rules/<CODE>.yaml; a missing document is an error, never a skipped rule."""
     folder = rules_dir or bundled_rules_dir()
-    raw = yaml.safe_load((folder / f"{code}.yaml").read_text(encoding="utf-8"))
+    raw = yaml_text.load((folder / f"{code}.yaml").read_text(encoding="utf-8"))
     return RuleDoc(
         code=raw["code"],
         name=raw["name"],
