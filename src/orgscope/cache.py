@@ -12,6 +12,15 @@ hold unions of dataclasses (a predicate is a Compare or an Or), which a typed
 decoder has to tell apart by a tag either way; the standard library's json
 plus the small decoder below keeps that in one readable place.
 
+Beside the facts, two memos let a run skip reading files that did not
+change: per path, the file's stat signature (size, inode, mtime, ctime) with
+what the catalog phase scanned from its bytes, and with the key of the facts
+it got under the same lookup (settings, gate names, model names). A write to
+a file changes its ctime, which tools cannot set back, and a signature is
+kept only for a file that was unchanged for two seconds before it was read,
+so a change within a file system's timestamp granularity is never missed.
+A memo that does not match is read as absent.
+
 By default the cache lives in the per-user cache folder, outside the work
 tree, one subfolder per project. An in-tree folder (`cache_dir`,
 `--cache-dir`) is used only when asked for, and even then a cache file that
@@ -33,7 +42,7 @@ from typing import Any, Callable, Union
 
 from orgscope import __version__
 from orgscope import facts as facts_module
-from orgscope.facts import FileFacts
+from orgscope.facts import CatalogScan, FileFacts
 from orgscope.writes import write_atomic
 
 _MAGIC = "orgscope-facts-cache/2"
@@ -116,7 +125,8 @@ def _list(item: _Codec, build: Callable = list) -> _Codec:
     def decode(value):
         if type(value) is not list:
             _fail("a list", value)
-        return build(decode_item(v) for v in value)
+        items = [decode_item(v) for v in value]  # a comprehension: most lists are empty or short
+        return items if build is list else build(items)
 
     return (lambda value: [encode_item(v) for v in value]), decode
 
@@ -163,21 +173,27 @@ def _dataclass_codec(cls: type) -> _Codec:
     hints = typing.get_type_hints(cls, vars(facts_module))
     names = [f.name for f in dataclasses.fields(cls)]
     codecs: list[_Codec] = []
+    decoders: list[Callable] = []
     # Fields refer to each other recursively (an Or holds predicates): build
     # the field codecs on first use, after this class's entry exists.
 
     def field_codecs():
         if not codecs:
             codecs.extend(_codec(hints[name]) for name in names)
+            decoders.extend(dec for _, dec in codecs)
         return codecs
 
     def encode(value):
         return [enc(getattr(value, name)) for name, (enc, _) in zip(names, field_codecs())]
 
+    count = len(names)
+
     def decode(value):
-        if type(value) is not list or len(value) != len(names):
-            _fail(f"{cls.__name__} ({len(names)} fields)", value)
-        return cls(*(dec(v) for v, (_, dec) in zip(value, field_codecs())))
+        if type(value) is not list or len(value) != count:
+            _fail(f"{cls.__name__} ({count} fields)", value)
+        if not decoders:
+            field_codecs()
+        return cls(*[dec(v) for dec, v in zip(decoders, value)])
 
     return encode, decode
 
@@ -240,6 +256,13 @@ class FactsCache:
         self.folder = folder
         self.entries: dict[str, Any] = {}  # key -> encoded facts, decoded on use
         self.used: dict[str, Any] = {}
+        # path -> [stat signature, scan settings, scan]: what a file's bytes
+        # told the catalog phase, trusted while the file's stat is unchanged.
+        self.scans: dict[str, Any] = {}
+        self.used_scans: dict[str, Any] = {}
+        # path -> [stat signature, lookup settings, key of its facts]
+        self.results: dict[str, Any] = {}
+        self.used_results: dict[str, Any] = {}
         self.dirty = False
         self.notes: list[str] = []
         if folder is not None:
@@ -267,6 +290,9 @@ class FactsCache:
             and isinstance(payload.get("entries"), dict)
         ):
             self.entries = payload["entries"]
+            scans, results = payload.get("scans"), payload.get("results")
+            self.scans = scans if isinstance(scans, dict) else {}
+            self.results = results if isinstance(results, dict) else {}
         else:
             self.dirty = True
 
@@ -287,19 +313,58 @@ class FactsCache:
         self.used[key] = encode_facts(facts)
         self.dirty = True
 
+    def get_scan(self, rel: str, signature: list[int], settings: str) -> CatalogScan | None:
+        """The scan of `rel` when its stat signature and the scan settings are
+        those it was made with; None when it must be read again."""
+        entry = self.scans.get(rel)
+        if type(entry) is not list or len(entry) != 3 or entry[0] != signature or entry[1] != settings:
+            return None
+        try:
+            scan = _dataclass_codec(CatalogScan)[1](entry[2])
+        except (InvalidEntry, TypeError, ValueError):
+            return None
+        self.used_scans[rel] = entry
+        return scan
+
+    def put_scan(self, rel: str, signature: list[int], settings: str, scan: CatalogScan) -> None:
+        self.used_scans[rel] = [signature, settings, _dataclass_codec(CatalogScan)[0](scan)]
+        self.dirty = True
+
+    def get_result(self, rel: str, signature: list[int], lookup: str) -> FileFacts | None:
+        """The facts `rel` got under `lookup` when its stat signature was this
+        one, if they are still in the cache."""
+        entry = self.results.get(rel)
+        if type(entry) is not list or len(entry) != 3 or entry[0] != signature or entry[1] != lookup:
+            return None
+        if type(entry[2]) is not str:
+            return None
+        facts = self.get(entry[2])
+        if facts is not None:
+            self.used_results[rel] = entry
+        return facts
+
+    def put_result(self, rel: str, signature: list[int], lookup: str, key: str) -> None:
+        self.used_results[rel] = [signature, lookup, key]
+        self.dirty = True
+
     def save(self, complete: bool) -> None:
         """Write the cache. After a run over the whole project keep only what it
         used (so the cache never grows without bound); after a partial run
         (pre-commit) keep the rest too."""
-        if self.folder is None or not (self.dirty or len(self.used) != len(self.entries)):
-            return
+        pruned = complete and (len(self.used) != len(self.entries) or len(self.used_scans) != len(self.scans)
+                               or len(self.used_results) != len(self.results))
+        if self.folder is None or not (self.dirty or pruned):
+            return  # a partial run that learnt nothing new leaves the file as it is
         entries = self.used if complete else {**self.entries, **self.used}
+        scans = self.used_scans if complete else {**self.scans, **self.used_scans}
+        results = self.used_results if complete else {**self.results, **self.used_results}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 write_atomic(gitignore, "# created by orgscope\n*\n", overwrite=True)
-            payload = {"magic": _MAGIC, "version": __version__, "source": source_digest(), "entries": entries}
+            payload = {"magic": _MAGIC, "version": __version__, "source": source_digest(), "entries": entries,
+                       "scans": scans, "results": results}
             write_atomic(self.folder / CACHE_FILE, json.dumps(payload, separators=(",", ":")), overwrite=True)
         except OSError:
             pass  # a read-only checkout still gets its findings

@@ -572,3 +572,16 @@ class FileFacts:
     # The tool whose section markers a migration carries (GOOSE, DBMATE,
     # LIQUIBASE), for the migration order; None for plain SQL.
     migration_tool: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogScan:
+    """What the catalog phase reads from a Python file's bytes without
+    parsing it: whether it can define models or an Alembic revision, whether
+    it can define a data-access wrapper, and its module-level table-name
+    constants. Cached by the file's stat signature, so an unchanged file is
+    not read at all when only a few files are checked (pre-commit)."""
+
+    feeds_catalog: bool
+    may_define_wrapper: bool
+    constants: dict[str, str] = field(default_factory=dict)

@@ -9,7 +9,9 @@
   that decision and of the cache key of a file it kept from libcst.
   `ORGSCOPE_NO_GATE=1` parses every file the prefilter passes (the
   equivalence test compares the two).
-* Facts come from the content-addressed cache when the file is unchanged.
+* Facts come from the content-addressed cache when the file is unchanged;
+  a file whose stat signature is the one remembered is not even read (so a
+  pre-commit run reads the files it checks, not the whole project).
 * What is left is parsed in worker processes (both cores) when there is
   enough of it to pay for them; results are keyed by path, so the output
   order never depends on scheduling.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -30,7 +33,7 @@ from orgscope.config import Config
 from orgscope.context import ExtractContext
 from orgscope.discover import SourceFile
 from orgscope.extract import extract_file, internal_error, module_name
-from orgscope.facts import FileFacts, Problem, Span
+from orgscope.facts import CatalogScan, FileFacts, Problem, Span
 from orgscope.model import TenancyModel
 from orgscope.python import datalayer
 from orgscope.python.gate import CandidateGate
@@ -86,6 +89,7 @@ class Extractor:
         self._python_files: list[SourceFile] = []
         self._constants: dict[str, str] = {}
         self.settings = settings_key(*extraction_settings(config, model))
+        self._scan_settings = settings_key("catalog scan", sorted(model.trigger_words), config.max_file_bytes)
         self.use_gate = os.environ.get("ORGSCOPE_NO_GATE", "") in ("", "0")
         self.ctx = ExtractContext(
             model=model,
@@ -102,20 +106,32 @@ class Extractor:
             return True
         if source.kind != "python":
             return False
-        loaded = read_source(source, self.config)
-        data = loaded[0]
-        if data is not None:
-            module = module_name(source.rel)
-            self._python_files.append(source)
-            self._constants.update(datalayer.constants_of(module, data, self.model.trigger_words))
-            if datalayer.may_define_wrapper(data):
-                self._wrapper_files.append((source.rel, module, data))
-        feeds = data is not None and any(marker in data for marker in CATALOG_MARKERS)
-        if feeds:
+        signature = _stat_signature(source)
+        scan = self.cache.get_scan(source.rel, signature, self._scan_settings) if signature else None
+        loaded = None
+        if scan is None:
+            loaded = read_source(source, self.config)
+            data = loaded[0]
+            if data is None:
+                return False
+            scan = CatalogScan(
+                feeds_catalog=any(marker in data for marker in CATALOG_MARKERS),
+                may_define_wrapper=datalayer.may_define_wrapper(data),
+                constants=datalayer.constants_of(module_name(source.rel), data, self.model.trigger_words),
+            )
+            if signature and _settled(signature):
+                self.cache.put_scan(source.rel, signature, self._scan_settings, scan)
+        self._python_files.append(source)
+        self._constants.update(scan.constants)
+        if scan.may_define_wrapper:
+            loaded = loaded or read_source(source, self.config)
+            if loaded[0] is not None:
+                self._wrapper_files.append((source.rel, module_name(source.rel), loaded[0]))
+        if scan.feeds_catalog and loaded is not None:
             # Extracted right away in the catalog phase; the others are read
             # again later rather than held in memory (a large tree's text).
             self._loaded[source.rel] = loaded
-        return feeds
+        return scan.feeds_catalog
 
     def infer_data_layer(self) -> datalayer.DataLayer:
         """The project's data-access layer, from the Python files `feeds_catalog`
@@ -151,7 +167,7 @@ class Extractor:
         case). `gated` (the phase after the catalog): a Python file must also
         pass the candidate gate, which those names feed."""
         results: dict[str, FileFacts] = {}
-        pending: list[tuple[SourceFile, str, str, str | None]] = []
+        pending: list[tuple[SourceFile, str, str, str | None, list[int] | None]] = []
         gate = gate_key = None
         if gated and self.use_gate:
             layer = self.ctx.data_layer
@@ -159,38 +175,62 @@ class Extractor:
             calls = tuple(w.call for w in self.config.query_wrappers + layer.wrappers)
             gate = CandidateGate.for_model(self.model, names, calls)
             gate_key = settings_key(self.settings, sorted(gate.names))
+        # Everything besides a file's bytes that decides its facts in this
+        # phase: an unchanged file (same stat signature) under the same
+        # lookup gets the facts it got last time without being read.
+        lookup = settings_key(self.settings, gate_key, sorted(model_names))
         for source in files:
+            signature = _stat_signature(source)
+            remembered = self.cache.get_result(source.rel, signature, lookup) if signature else None
+            if remembered is not None:
+                self._loaded.pop(source.rel, None)
+                results[source.rel] = remembered
+                continue
             data, text, early = self._loaded.pop(source.rel, None) or read_source(source, self.config)
             if early is not None:
                 results[source.rel] = early
                 continue
+            remember = signature is not None and _settled(signature)
             if source.kind != "migration" and not self.model.mentions(text, model_names):
                 # Nothing here can be about an org table: only its comments
                 # matter, and an Alembic revision's place in the graph.
                 language = "python" if source.kind == "python" else "sql"
                 revision, needs_parse = _graph_only_revision(text) if language == "python" else (None, False)
                 if not needs_parse:
-                    results[source.rel] = FileFacts(
+                    facts = FileFacts(
                         path=source.rel, kind="alembic" if revision else source.kind, alembic=revision,
                         suppressions=suppress.scan(text, language),
                     )
+                    results[source.rel] = facts
+                    if remember:
+                        # Under a key of its own: with other model names the file may be parsed.
+                        key = file_key(lookup, source.rel, source.kind, data)
+                        self.cache.put(key, facts)
+                        self.cache.put_result(source.rel, signature, lookup, key)
                     continue
             key = file_key(self.settings, source.rel, source.kind, data)
             cached = self.cache.get(key)
             # A file the gate kept from libcst is cached under a key that also
             # holds the names the gate knew: a new model class reopens it.
             gated_key = file_key(gate_key, source.rel, source.kind, data) if gate and source.kind == "python" else None
+            used = key
             if cached is None and gated_key is not None:
-                cached = self.cache.get(gated_key)
+                cached, used = self.cache.get(gated_key), gated_key
             if cached is not None:
                 results[source.rel] = cached
+                if remember:
+                    self.cache.put_result(source.rel, signature, lookup, used)
             else:
-                pending.append((source, text, key, gated_key))
-        for (source, text, key, gated_key), (facts, parsed) in zip(pending, self._extract(pending, gate)):
+                pending.append((source, text, key, gated_key, signature if remember else None))
+        tasks = [(source, text, key, gated_key) for source, text, key, gated_key, _ in pending]
+        for (source, text, key, gated_key, signature), (facts, parsed) in zip(pending, self._extract(tasks, gate)):
             if REPLACEMENT in text and (problem := _decode_problem(source)) is not None:
                 facts.problems.insert(0, problem)  # the rest was analysed; the replacement is reported
             if not _is_internal_failure(facts):
-                self.cache.put(key if parsed or gated_key is None else gated_key, facts)
+                used = key if parsed or gated_key is None else gated_key
+                self.cache.put(used, facts)
+                if signature is not None:
+                    self.cache.put_result(source.rel, signature, lookup, used)
             results[source.rel] = facts
         return results
 
@@ -309,6 +349,28 @@ def _graph_only_revision(text: str):
 
 def _is_internal_failure(facts: FileFacts) -> bool:
     return any(p.message.startswith(("internal error", "analysis took longer")) for p in facts.problems)
+
+
+def _stat_signature(source: SourceFile) -> list[int] | None:
+    """Size, inode and change times of a file on disk: any write to it
+    changes its ctime, which no tool sets back. None for text given on stdin."""
+    if source.content is not None:
+        return None
+    try:
+        st = source.path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+# A file changed again within the timestamp granularity of its file system
+# could keep its signature; a scan is kept only for a file unchanged for
+# this long before it was read (git's "racy" rule).
+_SETTLED_NS = 2_000_000_000
+
+
+def _settled(signature: list[int]) -> bool:
+    return time.time_ns() - max(signature[2], signature[3]) > _SETTLED_NS
 
 
 def read_source(source: SourceFile, config: Config) -> tuple[bytes, str, None] | tuple[None, None, FileFacts]:
