@@ -75,6 +75,7 @@ class Walker:
         self.local_models: dict[str, tuple[str, str | None]] = {}  # class/Table name -> (table, schema)
         self.flask_dbs: set[str] = set()  # names bound to flask_sqlalchemy.SQLAlchemy(...)
         self.helpers: dict[str, tuple[Value, ...]] = {}  # function -> the condition lists it returns
+        self.pass_through: dict[str, int] = {}  # function or Class.method -> the argument it returns, maybe chained on
         self._next_origin = 0
         self.order: list[int] = []  # origins in creation order
         self.latest: dict[int, Value] = {}
@@ -229,6 +230,7 @@ class Walker:
 
     def run_module(self) -> None:
         self.env = self.module_env
+        self.pass_through = _pass_through_helpers(self.module)
         self.run_body(self.module.body, docstring=True)
         self.flush(self.module_env)
         self.finish()
@@ -537,19 +539,41 @@ class Walker:
         # `cls` is the method's receiver (bound as an instance of the class), not reassigned
         return scope.parent.name if all(isinstance(v, Instance) for v in bound) else None
 
-    def helper_result(self, func: cst.BaseExpression) -> tuple[Value, ...] | None:
-        """What a call of a helper of this module returns: `f(...)`, `self.f(...)`, `cls.f(...)`."""
-        if not self.helpers:
-            return None
+    def helper_key(self, func: cst.BaseExpression) -> str | None:
+        """How a called function of this module is known: `f(...)`, `self.f(...)`, `cls.f(...)`."""
         if isinstance(func, cst.Name) and func.value not in self.env:
-            return self.helpers.get(func.value)
+            return func.value
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
             scope: Scope | None = self.scope
             while scope is not None and scope.kind != "class":
                 scope = scope.parent
             if scope is not None:
-                return self.helpers.get(f"{scope.name}.{func.attr.value}")
+                return f"{scope.name}.{func.attr.value}"
         return None
+
+    def helper_result(self, func: cst.BaseExpression) -> tuple[Value, ...] | None:
+        """What a call of a helper of this module returns: the condition lists it builds."""
+        key = self.helper_key(func) if self.helpers else None
+        return self.helpers.get(key) if key is not None else None
+
+    def passed_through(self, node: cst.Call) -> tuple[Value, ...] | None:
+        """`exclude_deleted(q, Model)` where the helper returns `q.where(...)`: the
+        query goes on through the call (what the helper adds is not seen), so a
+        filter chained after it (`exclude_deleted(q, M).where(M.org_id == org)`)
+        is the query's own. None when the call is no such helper's."""
+        key = self.helper_key(node.func) if self.pass_through else None
+        position = self.pass_through.get(key) if key is not None else None
+        positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+        if position is None or position >= len(positional):
+            return None
+        passed: tuple[Value, ...] = ()
+        for arg in node.args:
+            values = self.ev(arg.value)
+            if arg is positional[position]:
+                passed = tuple(v for v in values if isinstance(v, QUERY_VALUES))
+                values = tuple(v for v in values if v not in passed)
+            self.use(values)
+        return passed
 
     def flush(self, env: Env) -> None:
         """The scope ends: what was built and never used is emitted as it stands."""
@@ -713,6 +737,9 @@ class Walker:
             for arg in node.args:
                 self.use(self.ev(arg.value))
             return (Instance(cls),)
+        through = self.passed_through(node)
+        if through is not None:
+            return through
         returned = self.helper_result(node.func)
         if returned is not None:
             for arg in node.args:
@@ -875,6 +902,73 @@ def _call_root(expr: cst.BaseExpression) -> str | None:
         expr = expr.expression
     if not isinstance(expr, cst.Call):
         return None
+    while isinstance(expr, (cst.Call, cst.Attribute)):
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+def _pass_through_helpers(module: cst.Module) -> dict[str, int]:
+    """The module's functions and methods that return one of their arguments
+    (`f` or `Class.f`, as `Scope.helper_key` names them), known before the walk
+    so that a call above the definition counts too."""
+    found: dict[str, int] = {}
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef):
+            functions = [(statement.name.value, statement, False)]
+        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            functions = [(f"{statement.name.value}.{s.name.value}", s, True)
+                         for s in statement.body.body if isinstance(s, cst.FunctionDef)]
+        else:
+            continue
+        for key, function, method in functions:
+            position = _returned_argument(function, method)
+            if position is not None:
+                found[key] = position
+    return found
+
+
+def _returned_argument(node: cst.FunctionDef, method: bool) -> int | None:
+    """The position among a call's arguments of the parameter the function
+    hands back on every return, maybe with methods chained on it (`return
+    q.where(...)`, or `q = q.filter(...)` then `return q`); None for any other function."""
+    params = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
+    decorators = {dotted(d.decorator) for d in node.decorators}
+    if method and "staticmethod" not in decorators:
+        params = params[1:]
+    returns: list[cst.Return] = []
+    rebinds: list[cst.BaseExpression | None] = []  # values assigned to names, None for a form not followed
+    bound: list[str] = []
+    stack: list[cst.CSTNode] = list(children(node.body))
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(current, cst.Return):
+            returns.append(current)
+        elif isinstance(current, cst.Assign):
+            for target in current.targets:
+                for name in _target_names(target.target):
+                    bound.append(name)
+                    rebinds.append(current.value if isinstance(target.target, cst.Name) else None)
+        elif isinstance(current, (cst.AugAssign, cst.AnnAssign)) and isinstance(current.target, cst.Name):
+            bound.append(current.target.value)
+            rebinds.append(current.value if isinstance(current, cst.AnnAssign) else None)
+        stack.extend(children(current))
+    if not returns or any(r.value is None for r in returns):
+        return None
+    roots = {_chain_root(r.value) for r in returns if r.value is not None}
+    if len(roots) != 1:
+        return None
+    root = roots.pop()
+    if root is None or root not in params:
+        return None
+    if any(name == root and (value is None or _chain_root(value) != root) for name, value in zip(bound, rebinds)):
+        return None
+    return params.index(root)
+
+
+def _chain_root(expr: cst.BaseExpression) -> str | None:
+    """`q` in `q`, `q.where(...)`, `q.where(...).order_by(...)`."""
     while isinstance(expr, (cst.Call, cst.Attribute)):
         expr = expr.func if isinstance(expr, cst.Call) else expr.value
     return expr.value if isinstance(expr, cst.Name) else None
