@@ -23,10 +23,15 @@ CASES = yaml.safe_load((Path(__file__).parent / "cases" / "refused_statements.ya
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_refused_statements_are_noted(case):
     facts = extract_file("m/1_a.sql", case["sql"], "migration", ExtractContext(model=MODEL))
-    refusals = build_catalog(MODEL, [facts]).schema.refusals
+    schema = build_catalog(MODEL, [facts]).schema
+    refusals = schema.refusals
     assert len(refusals) == len(case["refusals"]), [str(r) for r in refusals]
     for refusal, (line, words) in zip(refusals, case["refusals"]):
         assert refusal.where.span.line == line and words in refusal.message, str(refusal)
+    # What the replay cannot tell either way is a note that claims no rejection.
+    assert len(schema.warnings) == len(case.get("notes", [])), schema.warnings
+    for note, (line, words) in zip(schema.warnings, case.get("notes", [])):
+        assert note.startswith(f"m/1_a.sql:{line}: ") and words in note and "rejects" not in note, note
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

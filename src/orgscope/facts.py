@@ -466,7 +466,20 @@ class DropType:
     cascade: bool = False
 
 
+@dataclass(slots=True)
+class FunctionCall:
+    """A migration statement that calls a function (`SELECT f('calls', 4)`,
+    `CALL f(...)`) with string arguments. Such a function may create tables
+    by dynamic SQL the replay cannot follow, typically partitions named after
+    an argument (`calls_0`, `calls_1` ...)."""
+
+    function: str
+    arguments: list[str]  # the string literals among its arguments
+    span: Span
+
+
 SchemaEvent = Union[
+    FunctionCall,
     CreateType,
     AlterType,
     DropType,

@@ -45,6 +45,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from orgscope.facts import (
+    FunctionCall,
     AddColumn,
     AlterColumnType,
     CreateIndex,
@@ -103,6 +104,16 @@ _SYNTAX_WORDS = frozenset(
 )
 # After these PL/pgSQL words a DO body may hold a DDL statement.
 _PLPGSQL_LEADS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP", "DECLARE"})
+
+
+_FUNCTION_CALL = re.compile(r"\s*(?:SELECT|CALL)\s+[\w.\"]+\s*\([^)]*'", re.IGNORECASE)
+
+
+def calls_function(text: str) -> bool:
+    """Could the statement be `SELECT f('...')` / `CALL f('...')`, a function
+    called with a string argument (see _Reader._function_call)? A quick test on
+    the text, so that no other SELECT of a migration is tokenized."""
+    return _FUNCTION_CALL.match(text) is not None
 
 
 def schema_events(
@@ -275,6 +286,8 @@ class _Reader:
                 self.events.extend(drop_type_events(self))
             else:
                 return [], []
+        elif first in ("SELECT", "CALL") and self.depth == 0:
+            self._function_call()
         elif self.depth > 0:
             self._plpgsql_statement()
         else:
@@ -974,6 +987,34 @@ class _Reader:
                 self.events.append(DropIndex(names=[_qualified(schema, parts[-1])], span=self.span(first, last)))
             if not cursor.accept(","):
                 return
+
+    # SELECT f(...) / CALL f(...)
+
+    def _function_call(self) -> None:
+        """`SELECT name(args)` without FROM, or `CALL name(args)`: a function
+        that may create tables the replay cannot see (facts.FunctionCall)."""
+        tokens = self.tokens
+        if tokens[0].token_type == TokenType.COMMAND and len(tokens) > 1:
+            # sqlglot keeps what follows CALL as one string: read it as tokens.
+            offset = tokens[0].end + 1
+            try:
+                tokens = [tokens[0]] + [tok.shifted(t, offset) for t in get_dialect(self.dialect).tokenize(
+                    self.text[offset:])]
+            except TokenError:
+                return
+        cursor = tok.Cursor(tokens)
+        cursor.accept_any("SELECT", "CALL")
+        named = cursor.name()
+        at = cursor.index()
+        if named is None or at >= len(tokens) or tokens[at].token_type != TokenType.L_PAREN:
+            return
+        close = tok.closing_paren(tokens, at)
+        if close is None or any(t.token_type not in tok.QUOTED and t.text.upper() == "FROM" for t in tokens[close + 1:]):
+            return
+        arguments = [t.text for t in tokens[at + 1:close] if t.token_type == TokenType.STRING]
+        if arguments:
+            self.events.append(FunctionCall(function=".".join(named[0]), arguments=arguments,
+                                            span=self.span(named[1], named[2])))
 
     # DO blocks
 
