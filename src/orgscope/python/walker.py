@@ -75,7 +75,9 @@ class Walker:
         self.local_models: dict[str, tuple[str, str | None]] = {}  # class/Table name -> (table, schema)
         self.flask_dbs: set[str] = set()  # names bound to flask_sqlalchemy.SQLAlchemy(...)
         self.helpers: dict[str, tuple[Value, ...]] = {}  # function -> the condition lists it returns
-        self.pass_through: dict[str, int] = {}  # function or Class.method -> the argument it returns, maybe chained on
+        # function or Class.method -> its definition, and the argument it returns (read when first called)
+        self.functions: dict[str, tuple[cst.FunctionDef, bool]] = {}
+        self.pass_through: dict[str, int | None] = {}
         self._next_origin = 0
         self.order: list[int] = []  # origins in creation order
         self.latest: dict[int, Value] = {}
@@ -230,7 +232,7 @@ class Walker:
 
     def run_module(self) -> None:
         self.env = self.module_env
-        self.pass_through = _pass_through_helpers(self.module)
+        self.functions = _module_functions(self.module)
         self.run_body(self.module.body, docstring=True)
         self.flush(self.module_env)
         self.finish()
@@ -561,8 +563,12 @@ class Walker:
         query goes on through the call (what the helper adds is not seen), so a
         filter chained after it (`exclude_deleted(q, M).where(M.org_id == org)`)
         is the query's own. None when the call is no such helper's."""
-        key = self.helper_key(node.func) if self.pass_through else None
-        position = self.pass_through.get(key) if key is not None else None
+        key = self.helper_key(node.func) if self.functions else None
+        if key is None or key not in self.functions:
+            return None
+        if key not in self.pass_through:
+            self.pass_through[key] = _returned_argument(*self.functions[key])
+        position = self.pass_through[key]
         positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
         if position is None or position >= len(positional):
             return None
@@ -907,23 +913,18 @@ def _call_root(expr: cst.BaseExpression) -> str | None:
     return expr.value if isinstance(expr, cst.Name) else None
 
 
-def _pass_through_helpers(module: cst.Module) -> dict[str, int]:
-    """The module's functions and methods that return one of their arguments
-    (`f` or `Class.f`, as `Scope.helper_key` names them), known before the walk
-    so that a call above the definition counts too."""
-    found: dict[str, int] = {}
+def _module_functions(module: cst.Module) -> dict[str, tuple[cst.FunctionDef, bool]]:
+    """The module's functions and methods (`f`, `Class.f`, as `Scope.helper_key`
+    names them), each with whether it is a method: known before the walk, so a
+    call above the definition finds it."""
+    found: dict[str, tuple[cst.FunctionDef, bool]] = {}
     for statement in module.body:
         if isinstance(statement, cst.FunctionDef):
-            functions = [(statement.name.value, statement, False)]
+            found[statement.name.value] = (statement, False)
         elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
-            functions = [(f"{statement.name.value}.{s.name.value}", s, True)
-                         for s in statement.body.body if isinstance(s, cst.FunctionDef)]
-        else:
-            continue
-        for key, function, method in functions:
-            position = _returned_argument(function, method)
-            if position is not None:
-                found[key] = position
+            for inner in statement.body.body:
+                if isinstance(inner, cst.FunctionDef):
+                    found[f"{statement.name.value}.{inner.name.value}"] = (inner, True)
     return found
 
 
@@ -932,16 +933,18 @@ def _returned_argument(node: cst.FunctionDef, method: bool) -> int | None:
     hands back on every return, maybe with methods chained on it (`return
     q.where(...)`, or `q = q.filter(...)` then `return q`); None for any other function."""
     params = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
-    decorators = {dotted(d.decorator) for d in node.decorators}
-    if method and "staticmethod" not in decorators:
+    if method and "staticmethod" not in {dotted(d.decorator) for d in node.decorators}:
         params = params[1:]
+    if not params:
+        return None
     returns: list[cst.Return] = []
     rebinds: list[cst.BaseExpression | None] = []  # values assigned to names, None for a form not followed
     bound: list[str] = []
     stack: list[cst.CSTNode] = list(children(node.body))
     while stack:
         current = stack.pop()
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        # Statements only: what a return or an assignment holds is read below, not walked.
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
             continue
         if isinstance(current, cst.Return):
             returns.append(current)
