@@ -27,6 +27,11 @@ SOURCES = {
     ),
     "carriage returns, semicolons, no final newline": "a = 1; b = 2\r\nc = (a +\r\n     b)\rd = [i for i in c if i]",
     "lambda, walrus, slices": "f = lambda x, /, y=1: (z := x[1:2, ::3])\nprint(*f, **{'a': 1})\n",
+    # Both end at a closing parenthesis, a formatting node.
+    "parenthesised imports and with items": (
+        "from a.b import (\n    c,\n    d as e,\n)\nfrom . import (f)\n"
+        "def g():\n    with (open(p) as h, open(q) as i):\n        pass\n"
+    ),
 }
 
 

@@ -14,7 +14,7 @@ import dataclasses
 
 import libcst as cst
 from libcst._position import CodePosition, CodeRange
-from libcst.metadata import PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 # Fields that hold only formatting: never analysed.
@@ -148,9 +148,14 @@ class _SyntacticPosition:
     def __exit__(self, *exc: object) -> bool:
         state = self.state
         computed = state.provider._computed
-        start = computed[self.start_node].start if self.start_node is not None else CodePosition(self.line,
-                                                                                                   self.column)
-        end = computed[self.end_node].end if self.end_node is not None else CodePosition(state.line, state.column)
+        # A start or end node that is formatting has no position of its own
+        # here (`from m import (a, b)` ends at its closing parenthesis). Such a
+        # node is always the first or last token written inside this block,
+        # so where the block begins or ends is where that node does.
+        start_range = computed.get(self.start_node) if self.start_node is not None else None
+        end_range = computed.get(self.end_node) if self.end_node is not None else None
+        start = start_range.start if start_range is not None else CodePosition(self.line, self.column)
+        end = end_range.end if end_range is not None else CodePosition(state.line, state.column)
         computed[self.node] = CodeRange(start, end)
         return False
 
@@ -162,5 +167,10 @@ def compute_positions(module: cst.Module) -> dict[cst.CSTNode, CodeRange]:
     provider = PositionProvider()
     state = _PositionState(default_indent=module.default_indent, default_newline=module.default_newline,
                            provider=provider)
-    module._codegen(state)
+    try:
+        module._codegen(state)
+    except (KeyError, IndexError, AttributeError, TypeError):
+        # The lean pass leans on how libcst writes code; should a node type
+        # it does not expect turn up, libcst's own pass gives the positions.
+        return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
     return provider._computed
