@@ -307,6 +307,7 @@ class Expect:
 
     what: str  # table | column | no-column | index | free-name | syntax | declared (exists, columns unseen)
     # | type | free-type | unused-type | label | no-label (a user-defined type and its enum labels)
+    # | temporary (a temporary table: it exists for the rest of the migration)
     table: str | None
     span: Span
     statement: str  # ALTER TABLE, CREATE INDEX ... for the message

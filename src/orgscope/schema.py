@@ -327,6 +327,8 @@ class Schema:
         # Tables whose columns the replay cannot see (CREATE TABLE ... AS,
         # LIKE, PARTITION OF): they exist, so a statement on them is no refusal.
         self._declared: set[TableKey] = set()
+        # Temporary tables, by the migration whose session they live in.
+        self._temporary: set[tuple[str, TableKey]] = set()
         # The first migration that enables row level security or creates a
         # policy: the project relies on it (the pack's `rls: auto`).
         self.rls_used_at: Where | None = None
@@ -643,6 +645,11 @@ class Schema:
         if expect.what == "declared":
             self._declared.add(_key(expect.table, schema))
             return
+        if expect.what == "temporary":
+            self._temporary.add((path, _key(expect.table, schema)))
+            return
+        if expect.table is not None and (path, _key(expect.table, schema)) in self._temporary:
+            return  # the migration's own temporary table
         message = self._refusal(expect, schema)
         maker = self._maybe_made_by_call(expect) if message is not None else None
         if maker is not None:

@@ -116,6 +116,14 @@ def calls_function(text: str) -> bool:
     return _FUNCTION_CALL.match(text) is not None
 
 
+_SELECT_INTO = re.compile(r"\bINTO\b", re.IGNORECASE)
+
+
+def selects_into(text: str) -> bool:
+    """Could the SELECT be SELECT ... INTO a new table (see _Reader._select_into)?"""
+    return _SELECT_INTO.search(text) is not None
+
+
 def schema_events(
     stmt: Statement,
     text_positions: LineIndex,
@@ -250,7 +258,11 @@ class _Reader:
             cursor.accept("OR", "REPLACE")
             cursor.accept_any("GLOBAL", "LOCAL")
             if cursor.accept_any("TEMP", "TEMPORARY"):
-                return [], []  # a temporary table lives for one session only
+                # A temporary table lives for one session: the rest of this migration.
+                if cursor.accept("TABLE"):
+                    cursor.accept("IF", "NOT", "EXISTS")
+                    self._temporary(cursor)
+                return self.events, []
             cursor.accept("UNLOGGED")
             if cursor.at("TABLE"):
                 self._create_table()
@@ -286,8 +298,11 @@ class _Reader:
                 self.events.extend(drop_type_events(self))
             else:
                 return [], []
-        elif first in ("SELECT", "CALL") and self.depth == 0:
-            self._function_call()
+        elif first in ("SELECT", "CALL", "WITH") and self.depth == 0:
+            if first in ("SELECT", "WITH") and selects_into(self.text):
+                self._select_into()
+            else:
+                self._function_call()
         elif self.depth > 0:
             self._plpgsql_statement()
         else:
@@ -987,6 +1002,33 @@ class _Reader:
                 self.events.append(DropIndex(names=[_qualified(schema, parts[-1])], span=self.span(first, last)))
             if not cursor.accept(","):
                 return
+
+    def _temporary(self, cursor: tok.Cursor) -> None:
+        named = cursor.name()
+        if named is not None:
+            parts, first, last = named
+            self.expect("temporary", parts[-1], tok.schema_of(parts), self.span(first, last), "CREATE TABLE")
+
+    def _select_into(self) -> None:
+        """SELECT ... INTO [TEMP] [TABLE] name FROM ...: a new table whose
+        columns the replay does not see (or a temporary one, for this migration)."""
+        cursor = tok.Cursor(self.tokens)
+        depth_of = {i: depth for i, (_, depth) in enumerate(tok.with_depth(self.tokens))}
+        verb = None  # the statement's own verb, outside parentheses: only SELECT ... INTO makes a table
+        while not cursor.done() and not (cursor.word() == "INTO" and depth_of.get(cursor.index()) == 0):
+            if depth_of.get(cursor.index()) == 0 and cursor.word() in ("SELECT", "INSERT", "MERGE", "UPDATE", "DELETE"):
+                verb = cursor.word()
+            cursor.pos += 1
+        if verb != "SELECT" or not cursor.accept("INTO"):
+            return
+        temporary = cursor.accept_any("TEMP", "TEMPORARY")
+        cursor.accept("UNLOGGED")
+        cursor.accept("TABLE")
+        if temporary:
+            self._temporary(cursor)
+        elif (named := cursor.name()) is not None:
+            parts, first, last = named
+            self.expect("declared", parts[-1], tok.schema_of(parts), self.span(first, last), "SELECT INTO")
 
     # SELECT f(...) / CALL f(...)
 

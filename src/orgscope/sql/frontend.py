@@ -11,7 +11,7 @@ from __future__ import annotations
 from orgscope.context import ExtractContext
 from orgscope.facts import FileFacts
 from orgscope.positions import LineIndex
-from orgscope.sql.ddl import calls_function, schema_events
+from orgscope.sql.ddl import calls_function, schema_events, selects_into
 from orgscope.sql.extract import DDL_WORDS, DML_WORDS, analyze_statement, first_word, problems_for
 from orgscope.sql.functions import function_queries, is_function
 from orgscope.sql.views import view_of, view_query
@@ -56,9 +56,10 @@ def extract_sql_file(path: str, text: str, kind: str, ctx: ExtractContext) -> Fi
                 facts.queries.extend(queries)
                 facts.problems.extend(problems)
         else:
-            if kind == "migration" and word in ("SELECT", "CALL") and calls_function(stmt.text):
-                # A function that may create tables the replay cannot see.
-                facts.events.extend(schema_events(stmt, positions, ctx.dialect, model=model)[0])
+            if kind == "migration" and word in ("SELECT", "CALL", "WITH") and (
+                    calls_function(stmt.text) or (word != "CALL" and selects_into(stmt.text))):
+                # A function that may create tables the replay cannot see, or SELECT ... INTO a table.
+                facts.events.extend(schema_events(stmt, positions, ctx.dialect, model=model, expectations=True)[0])
             if check_queries and word in DML_WORDS:
                 queries, problems = analyze_statement(stmt, positions, model=model, origin="sql")
                 facts.queries.extend(queries)
