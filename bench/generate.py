@@ -744,7 +744,9 @@ def db_module(path: str, rng: random.Random, style: str, violation: str | None, 
         models = sorted(MODEL_FILES[models_path])
         extra = ["import uuid", "",
                  "from sqlalchemy import and_, delete, select, update",
-                 f"from {models_path[:-3].replace('/', '.')} import {', '.join(models)}"]
+                 # Written as a formatter writes a long import: one name a line, in parentheses.
+                 f"from {models_path[:-3].replace('/', '.')} import (",
+                 *(f"    {model}," for model in models), ")"]
     elif style == "supabase":
         extra = ["from supabase import Client"]
     elif style == "asyncpg":
