@@ -379,6 +379,9 @@ REGRESSIONS = {
         ALTER TABLE tools ADD CONSTRAINT tools_org_slot EXCLUDE (clerk_org_id WITH =, slot WITH =);
         ALTER TABLE tools DROP COLUMN slot;
         ALTER TABLE agents ADD EXCLUDE (clerk_org_id WITH =);
+        CREATE TABLE voices (id uuid PRIMARY KEY, clerk_org_id text, name text,
+            EXCLUDE (lower(name) WITH =), EXCLUDE (clerk_org_id WITH =, (name || 'x') WITH =));
+        ALTER TABLE voices ADD EXCLUDE (upper(name) WITH =);
     """,
 }
 

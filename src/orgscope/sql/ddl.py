@@ -486,7 +486,8 @@ class _Reader:
             table=table, columns=columns,
             span=self.node_span(tree, name_node) if name_node is not None else fallback_span,
             partial=where is not None, schema=schema, kind="exclude",
-            key_names=[c if c is not None else "expr" for c in columns], uses=sorted(uses),
+            key_names=[c if c is not None else _function_key_name(key) for c, key in zip(columns, keys)],
+            uses=sorted(uses),
         )
 
     def _type_after(self, name_index: int | None, kind: exp.Expression | None) -> str:
@@ -1134,6 +1135,17 @@ def _table_name(node: exp.Table) -> tuple[str | None, str]:
 
 def _qualified(schema: str | None, name: str) -> str:
     return name if schema is None else f"{schema}.{name}"
+
+
+def _function_key_name(key: exp.Expression) -> str:
+    """What PostgreSQL names an expression key after: its function (`lower`),
+    else `expr`."""
+    node = key.this if isinstance(key, exp.Ordered) else key
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Func) and not isinstance(node, (exp.Binary, exp.Cast)):
+        return node.sql_name().lower()
+    return "expr"
 
 
 def _key_column(key: exp.Expression) -> str | None:
