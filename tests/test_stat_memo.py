@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,29 @@ def test_a_settings_change_is_a_new_lookup(tmp_path):
     assert after != before
     assert _cached(tmp_path, check_migration_queries=True) == after
     assert _cached(tmp_path) == before
+
+
+def test_a_file_rewritten_between_its_reading_and_its_extraction_is_judged_as_it_is_now(tmp_path, monkeypatch):
+    # The text is not held while files wait for extraction: it is read again
+    # there. A file changed in between is judged as it is now, and the facts of
+    # those bytes are not filed under the key of the old ones.
+    write_tree(tmp_path, PROJECT)
+    raw = tmp_path / "app/raw.py"
+    scoped = 'def calls(cur, pk, org):\n    cur.execute("SELECT * FROM calls WHERE clerk_org_id = %s", (org,))\n'
+    real_task = workers._task
+
+    def rewrite_then_task(source, key):
+        if source.rel == "app/raw.py":
+            raw.write_text(scoped)
+        return real_task(source, key)
+
+    monkeypatch.setattr(workers, "_task", rewrite_then_task)
+    during = _cached(tmp_path)
+    monkeypatch.setattr(workers, "_task", real_task)
+    now = _fresh(tmp_path)
+    assert [f for f in during if f[0] == "app/raw.py"] == [f for f in now if f[0] == "app/raw.py"] == []
+    assert _cached(tmp_path) == now
+    raw.write_text(textwrap.dedent(PROJECT["app/raw.py"]))  # back to the bytes that were keyed
+    back = _fresh(tmp_path)
+    assert [f for f in back if f[0] == "app/raw.py"]
+    assert _cached(tmp_path) == back

@@ -167,7 +167,7 @@ class Extractor:
         case). `gated` (the phase after the catalog): a Python file must also
         pass the candidate gate, which those names feed."""
         results: dict[str, FileFacts] = {}
-        pending: list[tuple[SourceFile, str, str, str | None, list[int] | None]] = []
+        pending: list[tuple[SourceFile, bool, str, str | None, list[int] | None]] = []
         gate = gate_key = None
         if gated and self.use_gate:
             layer = self.ctx.data_layer
@@ -221,10 +221,16 @@ class Extractor:
                 if remember:
                     self.cache.put_result(source.rel, signature, lookup, used)
             else:
-                pending.append((source, text, key, gated_key, signature if remember else None))
-        tasks = [(source, text, key, gated_key) for source, text, key, gated_key, _ in pending]
-        for (source, text, key, gated_key, signature), (facts, parsed) in zip(pending, self._extract(tasks, gate)):
-            if REPLACEMENT in text and (problem := _decode_problem(source)) is not None:
+                # The text is not held: a large tree's would all be in memory at
+                # once. The extraction reads the file again (see `_load`).
+                pending.append((source, REPLACEMENT in text, key, gated_key, signature if remember else None))
+        tasks = [_task(source, key) for source, _, key, _, _ in pending]
+        for (source, replaced, key, gated_key, signature), (facts, parsed) in zip(pending, self._extract(tasks, gate)):
+            if facts is None:
+                # Changed since it was read: judged as it is now, remembered by nobody.
+                results[source.rel] = self._extract_now(source, gate)
+                continue
+            if replaced and (problem := _decode_problem(source)) is not None:
                 facts.problems.insert(0, problem)  # the rest was analysed; the replacement is reported
             if not _is_internal_failure(facts):
                 used = key if parsed or gated_key is None else gated_key
@@ -234,25 +240,33 @@ class Extractor:
             results[source.rel] = facts
         return results
 
-    def _extract(self, pending: list[tuple[SourceFile, str, str, str | None]],
-                 gate: CandidateGate | None) -> list[tuple[FileFacts, bool]]:
+    def _extract_now(self, source: SourceFile, gate: CandidateGate | None) -> FileFacts:
+        data, text, early = read_source(source, self.config)
+        if early is not None:
+            return early
+        facts, _ = extract_gated(source.rel, source.kind, text, self.ctx, self.config.file_timeout, self.debug, gate)
+        if REPLACEMENT in text and (problem := _decode_problem(source)) is not None:
+            facts.problems.insert(0, problem)
+        return facts
+
+    def _extract(self, tasks: list[_Task], gate: CandidateGate | None) -> list[tuple[FileFacts | None, bool]]:
         jobs = self.jobs or os.cpu_count() or 1
-        tasks = [(s.rel, s.kind, text) for s, text, _, _ in pending]
         timeout = self.config.file_timeout
         if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD or self.debug:
-            return [extract_gated(rel, kind, text, self.ctx, timeout, self.debug, gate) for rel, kind, text in tasks]
+            return [_worker(task, self.settings, self.ctx, timeout, gate, self.debug) for task in tasks]
         try:
             import multiprocessing
 
             context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
             with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
                 chunk = max(1, len(tasks) // (jobs * 8))
+                count = len(tasks)
                 return list(
-                    pool.map(_worker, tasks, [self.ctx] * len(tasks), [timeout] * len(tasks),
-                             [gate] * len(tasks), chunksize=chunk)
+                    pool.map(_worker, tasks, [self.settings] * count, [self.ctx] * count, [timeout] * count,
+                             [gate] * count, chunksize=chunk)
                 )
         except (OSError, RuntimeError):  # no processes here (sandbox): do it serially
-            return [extract_gated(rel, kind, text, self.ctx, timeout, False, gate) for rel, kind, text in tasks]
+            return [_worker(task, self.settings, self.ctx, timeout, gate) for task in tasks]
 
     def save(self, complete: bool) -> None:
         self.cache.save(complete)
@@ -265,10 +279,36 @@ def cache_folder(config: Config) -> Path:
     return default_cache_folder(config.root)
 
 
-def _worker(task: tuple[str, str, str], ctx: ExtractContext, timeout: float,
-            gate: CandidateGate | None) -> tuple[FileFacts, bool]:
-    rel, kind, text = task
-    return extract_gated(rel, kind, text, ctx, timeout, False, gate)
+# (path relative to the root, kind, file to read or None, text given on
+# stdin or None, the cache key of the bytes the main process read)
+_Task = tuple[str, str, str | None, bytes | None, str]
+
+
+def _task(source: SourceFile, key: str) -> _Task:
+    if source.content is not None:
+        return source.rel, source.kind, None, source.content, key
+    return source.rel, source.kind, str(source.path), None, key
+
+
+def _load(task: _Task, settings: str) -> str | None:
+    """The text of a task's file, read where it is extracted; None when its
+    bytes are no longer those the main process keyed (changed meanwhile)."""
+    rel, kind, path, content, key = task
+    try:
+        data = content if content is not None else Path(path).read_bytes()  # type: ignore[arg-type]
+    except OSError:
+        return None
+    if file_key(settings, rel, kind, data) != key:
+        return None
+    return _decode(data)
+
+
+def _worker(task: _Task, settings: str, ctx: ExtractContext, timeout: float, gate: CandidateGate | None,
+            debug: bool = False) -> tuple[FileFacts | None, bool]:
+    text = _load(task, settings)
+    if text is None:
+        return None, False
+    return extract_gated(task[0], task[1], text, ctx, timeout, debug, gate)
 
 
 def extract_gated(rel: str, kind: str, text: str, ctx: ExtractContext, timeout: float, debug: bool,
@@ -388,13 +428,16 @@ def read_source(source: SourceFile, config: Config) -> tuple[bytes, str, None] |
         return None, None, _problem(source.rel, source.kind, f"cannot read file: {exc.strerror or exc}")
     if b"\x00" in data[:_BINARY_SNIFF]:
         return None, None, FileFacts(path=source.rel, kind=source.kind, notes=[f"skipped binary file {source.rel}"])
+    return data, _decode(data), None
+
+
+def _decode(data: bytes) -> str:
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         # One stray byte (a Latin-1 comment) must not hide the queries around
         # it: the bytes are replaced, the file analysed, and ORG900 says so.
-        text = data.decode("utf-8-sig", errors="replace")
-    return data, text, None
+        return data.decode("utf-8-sig", errors="replace")
 
 
 REPLACEMENT = "\ufffd"
