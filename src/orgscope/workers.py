@@ -230,8 +230,8 @@ class Extractor:
                 # Changed since it was read: judged as it is now, remembered by nobody.
                 results[source.rel] = self._extract_now(source, gate)
                 continue
-            if replaced and (problem := _decode_problem(source)) is not None:
-                facts.problems.insert(0, problem)  # the rest was analysed; the replacement is reported
+            if replaced:
+                _report_replacement(facts, source)
             if not _is_internal_failure(facts):
                 used = key if parsed or gated_key is None else gated_key
                 self.cache.put(used, facts)
@@ -245,8 +245,8 @@ class Extractor:
         if early is not None:
             return early
         facts, _ = extract_gated(source.rel, source.kind, text, self.ctx, self.config.file_timeout, self.debug, gate)
-        if REPLACEMENT in text and (problem := _decode_problem(source)) is not None:
-            facts.problems.insert(0, problem)
+        if REPLACEMENT in text:
+            _report_replacement(facts, source)
         return facts
 
     def _extract(self, tasks: list[_Task], gate: CandidateGate | None) -> list[tuple[FileFacts | None, bool]]:
@@ -456,6 +456,13 @@ def _decode_problem(source: SourceFile) -> Problem | None:
     except OSError:
         return None
     return None
+
+
+def _report_replacement(facts: FileFacts, source: SourceFile) -> None:
+    """The rest was analysed; that undecodable bytes were replaced is reported first."""
+    problem = _decode_problem(source)
+    if problem is not None:
+        facts.problems.insert(0, problem)
 
 
 def _problem(rel: str, kind: str, message: str, line: int = 1) -> FileFacts:
