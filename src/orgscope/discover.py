@@ -62,6 +62,7 @@ class Discoverer:
         self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
         self._ignore_cache: dict[Path, pathspec.PathSpec | None] = {}
         self._git_cache: dict[Path, list[str] | None] = {}
+        self._chains: dict[Path, list[tuple[str, pathspec.PathSpec]]] = {}
 
     def relative(self, path: Path) -> str:
         try:
@@ -144,30 +145,36 @@ class Discoverer:
                 found[rel] = SourceFile(path, rel, kind)
 
     def _walk(self, top: Path, found: dict[str, SourceFile], notes: list[str]) -> None:
-        stack = [top]
+        # Folder links are not followed, so a path below `top` is `top`'s
+        # relative path and the names on the way; only a file link is resolved.
+        stack = [(top, self.relative(top))]
         while stack:
-            folder = stack.pop()
+            folder, folder_rel = stack.pop()
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except OSError as exc:
-                notes.append(f"cannot read folder {self.relative(folder)}: {exc.strerror or exc}")
+                notes.append(f"cannot read folder {folder_rel}: {exc.strerror or exc}")
                 continue
             for entry in entries:
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
                     is_file = entry.is_file()  # a file symlink is fine: it cannot loop
+                    is_link = entry.is_symlink()
                 except OSError:
                     continue
                 path = Path(entry.path)
-                rel = self.relative(path)
+                if is_link or folder_rel.startswith(".."):
+                    rel = self.relative(path)
+                else:
+                    rel = entry.name if folder_rel == "." else f"{folder_rel}/{entry.name}"
                 if is_dir:
                     if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
                         continue
-                    if self._ignored(rel + "/", path.parent):
+                    if self._ignored(rel + "/", folder):
                         continue
-                    stack.append(path)
+                    stack.append((path, rel))
                 elif is_file and entry.name.endswith(SOURCE_SUFFIXES):
-                    if self._ignored(rel, path.parent) or not self.wanted(rel):
+                    if self._ignored(rel, folder) or not self.wanted(rel):
                         continue
                     kind = self.classify(rel)
                     if kind is not None:
@@ -175,27 +182,30 @@ class Discoverer:
 
     def _ignored(self, rel: str, folder: Path) -> bool:
         """Matched by a .gitignore in the root or any folder between it and the file."""
-        folder = folder.resolve()
-        chain = []
-        current = folder
-        while True:
-            chain.append(current)
-            if current == self.root or current.parent == current:
-                break
-            current = current.parent
-        for base in chain:
-            spec = self._gitignore(base)
-            if spec is None:
-                continue
-            try:
-                sub = (folder / Path(rel).name).relative_to(base).as_posix()
-            except ValueError:
-                continue
-            if rel.endswith("/"):
-                sub += "/"
-            if spec.match_file(sub):
+        name = Path(rel).name + ("/" if rel.endswith("/") else "")
+        for prefix, spec in self._ignore_chain(folder):
+            if spec.match_file(prefix + name):
                 return True
         return False
+
+    def _ignore_chain(self, folder: Path) -> list[tuple[str, pathspec.PathSpec]]:
+        """The .gitignore specs that apply in `folder`, each with the folder's
+        path relative to the spec's own (resolved once per folder, not per file)."""
+        chain = self._chains.get(folder)
+        if chain is None:
+            resolved = folder.resolve()
+            chain = []
+            current = resolved
+            while True:
+                spec = self._gitignore(current)
+                if spec is not None:
+                    inside = resolved.relative_to(current).as_posix()
+                    chain.append(("" if inside == "." else inside + "/", spec))
+                if current == self.root or current.parent == current:
+                    break
+                current = current.parent
+            self._chains[folder] = chain
+        return chain
 
     def _gitignore(self, folder: Path) -> pathspec.PathSpec | None:
         if folder not in self._ignore_cache:
