@@ -120,3 +120,21 @@ def test_inside_git_the_files_are_what_git_tracks_or_would_add(tmp_path, reposit
     for args in ([], ["app"], ["."]):
         done = orgscope(tmp_path, "check", "--no-cache", "--format", "concise", *args)
         assert _codes(done.stdout) == expected, (args, done.stdout, done.stderr)
+
+
+def test_outside_git_gitignore_files_at_every_level_and_links_decide_the_files(tmp_path):
+    from orgscope.config import Config
+    from orgscope.discover import Discoverer
+
+    write_tree(tmp_path, {
+        ".gitignore": "ign/\n",
+        "a/.gitignore": "*.sql\n!keep.sql\n",
+        "a/q.py": "", "a/keep.sql": "", "a/drop.sql": "",
+        "a/b/.gitignore": "c/\n", "a/b/n.py": "", "a/b/c/m.py": "",
+        "ign/z.py": "", "venv/v.py": "", "x/y.py": "", "migrations/001.sql": "",
+    })
+    (tmp_path / "a/b/link.py").symlink_to("../../x/y.py")  # a linked file is its target, found once
+    (tmp_path / "a/b/dir_link").symlink_to("../../x", target_is_directory=True)  # a folder link is not followed
+    found = [(f.rel, f.kind) for f in Discoverer(Config(root=tmp_path)).files([tmp_path], [])]
+    assert found == [("a/b/n.py", "python"), ("a/keep.sql", "sql"), ("a/q.py", "python"),
+                     ("migrations/001.sql", "migration"), ("x/y.py", "python")]
