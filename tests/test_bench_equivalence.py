@@ -9,6 +9,8 @@ checked against parsing every module the prefilter passes, on generated trees
 (with and without prose that names the org tables everywhere) and on
 hand-written ones: every rule document's examples, the demo app, and a table
 of modules whose query is easy to overlook (tests/cases/candidate_gate.yaml).
+Positions computed a statement at a time are checked against the
+whole-module pass on the same trees.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import yaml
 from orgscope.config import Config
 from orgscope.engine import Options, run
 from orgscope.model import bundled_rules_dir, default_pack_path, load_pack
+from orgscope.python import extract as python_extract
 from orgscope.python.gate import CandidateGate
+from orgscope.python.positions import NodePositions
 from orgscope.suppress import scan
 from orgscope.workers import PARALLEL_THRESHOLD
 from conftest import write_tree
@@ -185,13 +189,20 @@ def test_the_gate_sends_the_database_modules_to_libcst_and_keeps_the_prose_away(
     assert not admitted & ordinary
 
 
-def _findings(root: Path, gate: bool, monkeypatch) -> list[tuple]:
+def _findings(root: Path, gate: bool, monkeypatch, whole_positions: bool = False) -> list[tuple]:
+    """Findings of an in-process run; `whole_positions` computes every
+    module's positions in one whole-module pass instead of a statement at a
+    time."""
     if gate:
         monkeypatch.delenv("ORGSCOPE_NO_GATE", raising=False)
     else:
         monkeypatch.setenv("ORGSCOPE_NO_GATE", "1")
-    result = run([root], Config(root=root), Options(use_cache=False))
-    return [(f.path, f.code, f.line, f.column, f.message) for f in result.findings]
+    with monkeypatch.context() as patch:
+        if whole_positions:
+            patch.setattr(python_extract, "NodePositions", lambda module, tree, text: NodePositions(module, None, text))
+        result = run([root], Config(root=root), Options(use_cache=False))
+    return [(f.path, f.code, f.line, f.column, f.end_line, f.end_column, f.statement_line, f.message)
+            for f in result.findings]
 
 
 def _rule_examples() -> list:
@@ -205,17 +216,27 @@ def _rule_examples() -> list:
 
 
 @pytest.mark.parametrize("files", _rule_examples())
-def test_the_gate_never_changes_the_findings_of_a_rule_example(files, tmp_path, monkeypatch):
+def test_the_gate_and_positions_on_demand_never_change_the_findings_of_a_rule_example(files, tmp_path, monkeypatch):
     write_tree(tmp_path, files)
-    assert _findings(tmp_path, True, monkeypatch) == _findings(tmp_path, False, monkeypatch)
+    found = _findings(tmp_path, True, monkeypatch)
+    assert found == _findings(tmp_path, False, monkeypatch)
+    assert found == _findings(tmp_path, True, monkeypatch, whole_positions=True)
 
 
-def test_the_gate_never_changes_the_findings_of_the_demo_app(tmp_path, monkeypatch):
+def test_the_gate_and_positions_on_demand_never_change_the_findings_of_the_demo_app(tmp_path, monkeypatch):
     demo = REPO / "examples" / "demo-app"
     write_tree(tmp_path, {p.relative_to(demo).as_posix(): p.read_text(encoding="utf-8")
                           for p in demo.rglob("*") if p.is_file() and p.suffix in (".py", ".sql")})
     with_gate = _findings(tmp_path, True, monkeypatch)
     assert with_gate and with_gate == _findings(tmp_path, False, monkeypatch)
+    assert with_gate == _findings(tmp_path, True, monkeypatch, whole_positions=True)
+
+
+def test_positions_on_demand_never_change_the_findings_of_a_generated_tree(tree, prose_tree, monkeypatch):
+    for root, _ in (tree, prose_tree):
+        found = _findings(root, True, monkeypatch)
+        assert any(path.endswith(".py") for path, *_ in found)
+        assert found == _findings(root, True, monkeypatch, whole_positions=True)
 
 
 @pytest.mark.parametrize("case", GATE_CASES, ids=[c["name"] for c in GATE_CASES])
@@ -225,7 +246,7 @@ def test_the_gate_on_modules_whose_query_is_easy_to_miss(case, tmp_path, monkeyp
     assert gate.admits(case["source"], bool(scan(case["source"], "python"))) is case["parsed"]
 
     def of_module(found):
-        return sorted([code, line] for path, code, line, _, _ in found if path == "app/mod.py")
+        return sorted([code, line] for path, code, line, *_ in found if path == "app/mod.py")
 
     with_gate = of_module(_findings(tmp_path, True, monkeypatch))
     if "findings" in case:

@@ -198,8 +198,11 @@ class _Reader:
 
     def _calls(self, node: cst.CSTNode) -> Iterator[cst.Call]:
         """Calls in source order; `with op.batch_alter_table(...) as b:` names b."""
+        if isinstance(node, cst.BaseSmallStatement):
+            self.w.positions.focus(node)  # where the positions of its calls come from
         if isinstance(node, cst.With):
             for item in node.items:
+                self.w.positions.focus(item)
                 yield from self._calls(item.item)
                 self._batch(item)
             yield from self._calls(node.body)

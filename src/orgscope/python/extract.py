@@ -1,10 +1,10 @@
 """The Python front end: one .py file -> FileFacts (SPEC sections 4 and 5).
 
-libcst parses the file once and computes positions once; the walker then
-walks it with the recognisers of `RECOGNISERS` (the project's own
-data-access calls, raw SQL strings, SQLAlchemy queries, supabase-py chains)
-and, for an Alembic revision, reads its schema events. The
-code is read, never imported or run. Nothing here raises: what cannot be
+libcst parses the file once (positions are computed only where facts need
+them: `orgscope.python.positions`); the walker then walks it with the
+recognisers of `RECOGNISERS` (the project's own data-access calls, raw SQL
+strings, SQLAlchemy queries, supabase-py chains) and, for an Alembic
+revision, reads its schema events. The code is read, never imported or run. Nothing here raises: what cannot be
 analysed becomes a Problem (ORG900) when it mentions the tenancy model, or a
 note otherwise.
 """
@@ -19,7 +19,7 @@ import libcst as cst
 from orgscope.facts import FileFacts, Problem, Span
 from orgscope.python import alembic, django
 from orgscope.python.names import Names
-from orgscope.python.nodes import compute_positions
+from orgscope.python.positions import NodePositions
 from orgscope.python.postgrest_http import PostgrestHttp
 from orgscope.python.rawsql import RawSql
 from orgscope.python.recogniser import Recogniser
@@ -53,8 +53,9 @@ def _extract(path: str, text: str, ctx: "ExtractContext", migration: bool) -> Fi
     # (parsing only, about 20x faster) refuses such nesting at once.
     # Deep nesting can also crash libcst outright, so what CPython calls too
     # nested is refused here too.
+    tree: ast.Module | None = None
     try:
-        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):
         return _failed(path, text, ctx, "the file is too deeply nested to analyse within file_timeout")
     except SyntaxError as exc:
@@ -68,7 +69,8 @@ def _extract(path: str, text: str, ctx: "ExtractContext", migration: bool) -> Fi
         return _unparsable(path, text, ctx, exc)
     except (ValueError, UnicodeError, RecursionError) as exc:
         return _failed(path, text, ctx, f"cannot parse Python: {exc}", syntax=True)
-    positions = compute_positions(module)
+    # CPython's statements anchor positions computed a statement at a time.
+    positions = NodePositions(module, tree, text)
     names = Names(module, getattr(ctx, "module", "") or "", is_package=path.endswith("__init__.py"))
     info = alembic.revision_info(module)
     other_migration = info is None and (migration or django.is_django_migration(module, path))

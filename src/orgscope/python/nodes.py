@@ -13,9 +13,6 @@ from __future__ import annotations
 import dataclasses
 
 import libcst as cst
-from libcst._position import CodePosition, CodeRange
-from libcst.metadata import MetadataWrapper, PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 # Fields that hold only formatting: never analysed.
 _SKIP_FIELDS = frozenset({
@@ -69,10 +66,10 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     for name in _fields(type(node)):
         value = getattr(node, name, None)
         if isinstance(value, cst.CSTNode):
-            if type(value) not in _FORMATTING:
+            if type(value) not in FORMATTING:
                 out.append(value)
         elif isinstance(value, (list, tuple)):
-            out.extend(item for item in value if isinstance(item, cst.CSTNode) and type(item) not in _FORMATTING)
+            out.extend(item for item in value if isinstance(item, cst.CSTNode) and type(item) not in FORMATTING)
     return out
 
 
@@ -88,89 +85,8 @@ def _concrete(classes: tuple[type, ...]) -> frozenset[type]:
     return frozenset(found)
 
 
-_FORMATTING = _concrete((
+FORMATTING = _concrete((
     cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment,
     cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
     cst.RightCurlyBrace, cst.Dot, cst.Comma, cst.Colon, cst.Semicolon, cst.AssignEqual,
 ))
-
-
-class _PositionState(PositionProvidingCodegenState):
-    """libcst's position-recording code generator, leaner: a cheaper
-    line/column update (no regex split for the common token without a
-    carriage return), no positions for formatting nodes (whitespace, commas,
-    brackets: never asked for), and a plain object instead of a generator
-    for each syntactic position."""
-
-    __slots__ = ()
-
-    def _update_position(self, value: str) -> None:
-        if "\r" in value:
-            PositionProvidingCodegenState._update_position(self, value)
-            return
-        newline = value.rfind("\n")
-        if newline < 0:
-            self.column += len(value)
-        else:
-            self.line += value.count("\n")
-            self.column = len(value) - newline - 1
-
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        if type(node) not in _FORMATTING:
-            self._stack.append((self.line, self.column))
-
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        if type(node) in _FORMATTING:
-            return
-        line, column = self._stack.pop()
-        computed = self.provider._computed
-        if node not in computed:  # a syntactic position, recorded inside, wins
-            computed[node] = CodeRange(CodePosition(line, column), CodePosition(self.line, self.column))
-
-    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> "_SyntacticPosition":
-        return _SyntacticPosition(self, node, start_node, end_node)
-
-
-class _SyntacticPosition:
-    """What PositionProvidingCodegenState.record_syntactic_position does, as a
-    context manager without a generator."""
-
-    __slots__ = ("state", "node", "start_node", "end_node", "line", "column")
-
-    def __init__(self, state: _PositionState, node: cst.CSTNode, start_node: cst.CSTNode | None,
-                 end_node: cst.CSTNode | None) -> None:
-        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
-
-    def __enter__(self) -> None:
-        self.line, self.column = self.state.line, self.state.column
-
-    def __exit__(self, *exc: object) -> bool:
-        state = self.state
-        computed = state.provider._computed
-        # A start or end node that is formatting has no position of its own
-        # here (`from m import (a, b)` ends at its closing parenthesis). Such a
-        # node is always the first or last token written inside this block,
-        # so where the block begins or ends is where that node does.
-        start_range = computed.get(self.start_node) if self.start_node is not None else None
-        end_range = computed.get(self.end_node) if self.end_node is not None else None
-        start = start_range.start if start_range is not None else CodePosition(self.line, self.column)
-        end = end_range.end if end_range is not None else CodePosition(state.line, state.column)
-        computed[self.node] = CodeRange(start, end)
-        return False
-
-
-def compute_positions(module: cst.Module) -> dict[cst.CSTNode, CodeRange]:
-    """node -> CodeRange (PositionProvider semantics) of every node but the
-    formatting ones, in one code-generation pass; MetadataWrapper.resolve
-    would add a full, empty visitor pass."""
-    provider = PositionProvider()
-    state = _PositionState(default_indent=module.default_indent, default_newline=module.default_newline,
-                           provider=provider)
-    try:
-        module._codegen(state)
-    except (KeyError, IndexError, AttributeError, TypeError):
-        # The lean pass leans on how libcst writes code; should a node type
-        # it does not expect turn up, libcst's own pass gives the positions.
-        return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
-    return provider._computed

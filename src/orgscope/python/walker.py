@@ -65,7 +65,7 @@ class Walker:
         self._on = {hook: hooks(self.recognisers, hook) for hook in HOOKS}
         self._receivers = tuple((r.receives, r.method) for r in self.recognisers if r.receives)
         self._emitters = tuple((r.emits, r.emit) for r in self.recognisers if r.emits)
-        self.positions = positions  # node -> CodeRange
+        self.positions = positions  # NodePositions: node -> CodeRange
         self.names = names
         self.ctx = ctx
         self.model = ctx.model
@@ -88,7 +88,7 @@ class Walker:
         self.doubles: set[int] = set()  # origins built as test-double configuration: never queries
         # The statement being walked; its span (which takes suppressions on its
         # first line) is only computed when a fact needs it.
-        self._statement_node: cst.CSTNode | None = None
+        self._unit: cst.CSTNode | None = None
         self.scope = Scope(None, "module")
         self.layer = instances.index_of(getattr(ctx, "data_layer", None) or DataLayer())
         self.classes: list[str | None] = []  # qualified names of the classes being walked
@@ -98,8 +98,20 @@ class Walker:
     # --- positions -------------------------------------------------------------
 
     @property
+    def _statement_node(self) -> cst.CSTNode | None:
+        return self._unit
+
+    @_statement_node.setter
+    def _statement_node(self, node: cst.CSTNode | None) -> None:
+        # The positions of a statement are generated when first asked for: say
+        # which one is being read.
+        self._unit = node
+        if node is not None:
+            self.positions.focus(node)
+
+    @property
     def statement(self) -> Span:
-        node = self._statement_node
+        node = self._unit
         return Span(1, 1, 1, 2) if node is None else self.span(node)
 
     def span(self, node: cst.CSTNode) -> Span:
