@@ -82,3 +82,9 @@ def cli(root: Path, *args: str):
         return CliRunner().invoke(main, list(args))
     finally:
         os.chdir(old)
+
+
+def store_files(folder: Path) -> dict[str, Path]:
+    """The files of a facts cache folder by name relative to it (scans.json,
+    facts/catalog.json, facts/<xx>.json), without .gitignore."""
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*.json"))}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from orgscope import __version__
-from orgscope.cache import CACHE_FILE, default_cache_folder
+from orgscope.cache import CATALOG_SHARD, FACTS_FOLDER, SCANS_FILE, default_cache_folder, shard_of_path
 from orgscope.config import Config
 from orgscope.engine import Options, run
+from conftest import store_files
 
 QUERY = "queries/sibling.sql"
 FILES = {
@@ -32,6 +34,11 @@ FILES = {
 }
 EXPECTED = {(QUERY, "ORG001"), ("app/q.py", "ORG001"), ("migrations/001_agents.sql", "ORG002")}
 IN_TREE = ".orgscope_cache"
+# Every file name a cache of orgscope has had or has: the old single file,
+# the scans memo, the catalog's facts and each shard of the other files' facts.
+STORE_NAMES = ["facts.json", SCANS_FILE, f"{FACTS_FOLDER}/{CATALOG_SHARD}.json",
+               *(f"{FACTS_FOLDER}/{n:02x}.json" for n in range(256))]
+QUERY_SHARD = f"{FACTS_FOLDER}/{shard_of_path(QUERY)}.json"
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -78,9 +85,8 @@ def test_a_planted_pickle_runs_nothing_and_the_findings_are_correct(tmp_path, ca
     marker = tmp_path / "code-ran"
     payload = pickle.dumps(_Payload(marker))
     assert not marker.exists()
-    # Every file name a cache of orgscope has had or might be looked up under.
-    for name in ("facts.pickle", CACHE_FILE, "cache.pickle"):
-        (tmp_path / IN_TREE).mkdir(exist_ok=True)
+    for name in ("facts.pickle", "cache.pickle", *STORE_NAMES):
+        (tmp_path / IN_TREE / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / IN_TREE / name).write_bytes(payload)
     args = ["check", "--format", "json"] + (["--cache-dir", IN_TREE] if cache_dir else [])
     for _ in range(2):  # cold, then warm from what the first run wrote
@@ -95,8 +101,12 @@ def test_a_planted_pickle_runs_nothing_and_the_findings_are_correct(tmp_path, ca
 def test_the_cache_is_json_keyed_on_orgscope_itself(tmp_path):
     _write(tmp_path, FILES)
     fresh = _findings(_cached_run(tmp_path))
-    payload = json.loads((tmp_path / IN_TREE / CACHE_FILE).read_text())
-    assert payload["version"] == __version__ and len(payload["source"]) == 32 and payload["entries"]
+    files = store_files(tmp_path / IN_TREE)
+    assert QUERY_SHARD in files and f"{FACTS_FOLDER}/{CATALOG_SHARD}.json" in files
+    for path in files.values():
+        payload = json.loads(path.read_text())
+        assert payload["version"] == __version__ and len(payload["source"]) == 32
+    assert json.loads(files[QUERY_SHARD].read_text())["entries"]
     assert _findings(_cached_run(tmp_path)) == fresh
 
 
@@ -105,15 +115,16 @@ def test_the_default_cache_is_outside_the_work_tree(tmp_path):
     fresh = _findings(_cached_run(tmp_path, cache_dir=None))
     assert not (tmp_path / IN_TREE).exists()
     folder = default_cache_folder(tmp_path)
-    assert tmp_path not in folder.parents and (folder / CACHE_FILE).is_file()
+    assert tmp_path not in folder.parents and (folder / QUERY_SHARD).is_file()
     assert _findings(_cached_run(tmp_path, cache_dir=None)) == fresh  # warm
 
 
 def _entry_edit(edit):
-    """Damage every entry of a good cache with `edit(entry) -> entry`."""
+    """Damage every entry of a good cache file with `edit(entry) -> entry`."""
     def damage(good: bytes) -> bytes:
         payload = json.loads(good)
-        payload["entries"] = {key: edit(entry) for key, entry in payload["entries"].items()}
+        if "entries" in payload:
+            payload["entries"] = {key: edit(entry) for key, entry in payload["entries"].items()}
         return json.dumps(payload).encode()
     return damage
 
@@ -147,6 +158,8 @@ CACHE_CASES = {
     "other orgscope source": _top_edit(source="0" * 32),
     "foreign magic": _top_edit(magic="someone-else/9"),
     "entries that are not an object": _top_edit(entries=[1, 2]),
+    "results that are not an object": _top_edit(results="all clear"),
+    "scans that are not a list": _top_edit(scans={"a": 1}),
     "entries of the wrong type": _entry_edit(lambda entry: 42),
     "entries with a missing field": _entry_edit(lambda entry: entry[:-1]),
     "entries with a field of the wrong type": _entry_edit(_retyped_span),
@@ -158,61 +171,123 @@ CACHE_CASES = {
 def test_a_damaged_cache_is_ignored_and_rebuilt_with_identical_findings(tmp_path, damage):
     _write(tmp_path, FILES)
     fresh = _findings(_cached_run(tmp_path))
-    cache_file = tmp_path / IN_TREE / CACHE_FILE
-    good = cache_file.read_bytes()
     assert fresh and len(fresh) >= 2
+    files = store_files(tmp_path / IN_TREE)
+    good = {name: path.read_bytes() for name, path in files.items()}
+    for name, path in files.items():
+        path.write_bytes(damage(good[name]))
 
-    cache_file.write_bytes(damage(good))
     assert _findings(_cached_run(tmp_path)) == fresh
-    rebuilt = json.loads(cache_file.read_bytes())
-    assert rebuilt["version"] == __version__ and rebuilt["entries"]
+    for name, path in store_files(tmp_path / IN_TREE).items():
+        rebuilt = json.loads(path.read_bytes())
+        assert rebuilt["version"] == __version__, name
+    assert json.loads(files[QUERY_SHARD].read_bytes())["entries"]
     assert _findings(_cached_run(tmp_path)) == fresh  # and the rebuilt cache is used as is
 
 
 def _hide_every_query(good: bytes) -> bytes:
-    """A well-formed cache whose entries say the files hold no query."""
+    """A well-formed cache file whose entries say the files hold no query."""
     payload = json.loads(good)
-    for entry in payload["entries"].values():
+    for entry in payload.get("entries", {}).values():
         entry[2] = []  # FileFacts.queries
         entry[3] = []  # FileFacts.problems
     return json.dumps(payload).encode()
 
 
-def test_a_cache_file_that_git_tracks_is_never_read(tmp_path):
+def _lie_everywhere(folder: Path) -> None:
+    for path in store_files(folder).values():
+        path.write_bytes(_hide_every_query(path.read_bytes()))
+
+
+def _shard_refusals():
+    def tracked(root: Path, name: str) -> None:
+        _repo(root)
+        _git(root, "add", "-f", f"{IN_TREE}/{name}")
+
+    def symlinked(root: Path, name: str) -> None:
+        shard = root / IN_TREE / name
+        elsewhere = root.parent / "elsewhere.json"
+        shard.rename(elsewhere)
+        shard.symlink_to(elsewhere)
+
+    return {"git tracks it": tracked, "symlink": symlinked}
+
+
+SHARD_REFUSALS = _shard_refusals()
+
+
+@pytest.mark.parametrize("reason", list(SHARD_REFUSALS))
+def test_a_shard_that_git_tracks_or_a_symlink_leads_to_is_neither_read_nor_written(tmp_path, reason):
+    root = tmp_path / "project"
+    _write(root, FILES)
+    fresh = _findings(_cached_run(root))
+    assert shard_of_path("app/q.py") != shard_of_path(QUERY)
+    _lie_everywhere(root / IN_TREE)
+    # Control: untracked cache files (an earlier run wrote them) are trusted,
+    # so their lie is believed: the protection is in refusing the others.
+    lied = _findings(_cached_run(root))
+    assert not [f for f in lied if f[0] in (QUERY, "app/q.py")]
+    _lie_everywhere(root / IN_TREE)
+    lying = (root / IN_TREE / QUERY_SHARD).read_bytes()
+    SHARD_REFUSALS[reason](root, QUERY_SHARD)
+    result = _cached_run(root)
+    # The refused shard's file is judged afresh; the others still believe the lie.
+    assert sorted(_findings(result)) == sorted(lied + [f for f in fresh if f[0] == QUERY])
+    assert [n.text for n in result.notes if QUERY_SHARD in n.text and reason in n.text], result.notes
+    assert (root / IN_TREE / QUERY_SHARD).read_bytes() == lying, "a refused shard was written"
+    assert (root / IN_TREE / QUERY_SHARD).is_symlink() == (reason == "symlink")
+
+
+def test_a_cache_folder_that_git_tracks_is_never_read(tmp_path):
     _write(tmp_path, FILES)
     fresh = _findings(_cached_run(tmp_path))
-    cache_file = tmp_path / IN_TREE / CACHE_FILE
-    lying = _hide_every_query(cache_file.read_bytes())
-    cache_file.write_bytes(lying)
-    # Control: an untracked cache (one an earlier run wrote) is trusted, so
-    # the lie is believed there: the protection is in not reading tracked ones.
-    assert _findings(_cached_run(tmp_path)) != fresh
-    cache_file.write_bytes(lying)
+    _lie_everywhere(tmp_path / IN_TREE)
+    before = {name: path.read_bytes() for name, path in store_files(tmp_path / IN_TREE).items()}
     _repo(tmp_path)
-    _git(tmp_path, "add", "-f", f"{IN_TREE}/{CACHE_FILE}")
+    _git(tmp_path, "add", "-f", IN_TREE)
     result = _cached_run(tmp_path)
     assert _findings(result) == fresh
-    assert any("git tracks it" in note.text for note in result.notes)
-    assert cache_file.read_bytes() == lying, "a tracked file was overwritten"
+    assert sum("git tracks it" in note.text for note in result.notes) == len(before)
+    assert {name: path.read_bytes() for name, path in store_files(tmp_path / IN_TREE).items()} == before, \
+        "a tracked file was overwritten"
 
 
-def test_a_cache_folder_that_is_a_symlink_is_never_read(tmp_path):
+@pytest.mark.parametrize("link", [IN_TREE, f"{IN_TREE}/{FACTS_FOLDER}"])
+def test_a_cache_folder_that_is_a_symlink_is_never_read(tmp_path, link):
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
     _write(project, FILES)
     fresh = _findings(_cached_run(project))
-    cache = project / IN_TREE
-    cache.rename(elsewhere)
-    (elsewhere / CACHE_FILE).write_bytes(_hide_every_query((elsewhere / CACHE_FILE).read_bytes()))
-    cache.symlink_to(elsewhere, target_is_directory=True)
+    _lie_everywhere(project / IN_TREE)
+    (project / link).rename(elsewhere)
+    (project / link).symlink_to(elsewhere, target_is_directory=True)
     result = _cached_run(project)
     assert _findings(result) == fresh
     assert any("symlink" in note.text for note in result.notes)
 
 
-def test_a_cache_that_is_a_directory_does_not_stop_the_run(tmp_path):
+@pytest.mark.parametrize("name", [SCANS_FILE, f"{FACTS_FOLDER}/{CATALOG_SHARD}.json", QUERY_SHARD, FACTS_FOLDER])
+def test_a_cache_file_that_is_a_directory_does_not_stop_the_run(tmp_path, name):
     _write(tmp_path, FILES)
-    (tmp_path / IN_TREE / CACHE_FILE).mkdir(parents=True)
+    (tmp_path / IN_TREE / name).mkdir(parents=True)
     assert {(f[0], f[3]) for f in _findings(_cached_run(tmp_path))} == EXPECTED
+    assert {(f[0], f[3]) for f in _findings(_cached_run(tmp_path))} == EXPECTED
+
+
+def test_an_old_single_file_cache_is_never_read_and_goes_away(tmp_path):
+    _write(tmp_path, FILES)
+    fresh = _findings(_cached_run(tmp_path, cache_dir=None))
+    folder = default_cache_folder(tmp_path)
+    # The layout of earlier releases: one file, whose lie would hide every finding.
+    entries = {}
+    for path in store_files(folder).values():
+        entries.update(json.loads(_hide_every_query(path.read_bytes())).get("entries", {}))
+    old = {"magic": "orgscope-facts-cache/2", "version": __version__, "entries": entries, "scans": {}, "results": {}}
+    shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "facts.json").write_text(json.dumps(old))
+    assert _findings(_cached_run(tmp_path, cache_dir=None)) == fresh
+    assert not (folder / "facts.json").exists()
+    assert QUERY_SHARD in store_files(folder)
 
 
 def _failing_replace(*args, **kwargs):
@@ -222,11 +297,11 @@ def _failing_replace(*args, **kwargs):
 def test_a_failed_cache_write_keeps_the_old_cache_and_the_findings(tmp_path, monkeypatch):
     _write(tmp_path, FILES)
     fresh = _findings(_cached_run(tmp_path))
-    cache_file = tmp_path / IN_TREE / CACHE_FILE
-    old = cache_file.read_bytes()
+    folder = tmp_path / IN_TREE
+    old = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     (tmp_path / "queries" / "more.sql").write_text("SELECT * FROM calls WHERE id = $1;\n")
     monkeypatch.setattr(os, "replace", _failing_replace)
     result = _cached_run(tmp_path)
     assert len(result.findings) == len(fresh) + 1
-    assert cache_file.read_bytes() == old
-    assert sorted(p.name for p in cache_file.parent.iterdir()) == [".gitignore", CACHE_FILE]
+    # Every file as it was, and no temporary file left behind.
+    assert {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == old

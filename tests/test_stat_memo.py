@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from orgscope import workers
-from orgscope.cache import CACHE_FILE
+from orgscope.cache import SCANS_FILE
 from orgscope.config import Config
 from orgscope.engine import Options, run
-from conftest import write_tree
+from conftest import store_files, write_tree
 
 CACHE = ".orgscope_cache"
 PROJECT = {
@@ -170,24 +170,43 @@ def test_a_warm_run_reads_no_unchanged_file(tmp_path, monkeypatch):
 
 
 def _damage_memo(edit):
-    def damage(cache_file: Path) -> None:
-        payload = json.loads(cache_file.read_bytes())
-        for name in ("scans", "results"):
-            payload[name] = {rel: edit(name, entry) for rel, entry in payload[name].items()}
-        cache_file.write_text(json.dumps(payload))
+    """Apply `edit(memo, row, payload)` to every scans row and every results
+    memo entry of the cache (`payload` is the file the row is in)."""
+    def damage(folder: Path) -> None:
+        for name, path in store_files(folder).items():
+            payload = json.loads(path.read_bytes())
+            memo = "scans" if name == SCANS_FILE else "results"
+            rows = payload["files" if memo == "scans" else "results"]
+            for rel in rows:
+                rows[rel] = edit(memo, rows[rel], payload)
+            path.write_text(json.dumps(payload))
     return damage
 
 
+def _scan_value(memo, row, payload):
+    # The scan's first field (feeds_catalog) becomes a string.
+    if memo == "scans":
+        payload["scans"] = [["yes", *value[1:]] for value in payload["scans"]]
+    return row
+
+
+def _other_scan_setting(memo, row, payload):
+    if memo == "scans":
+        payload["settings"] = ["another scan setting" for _ in payload["settings"]]
+    return row
+
+
 MEMO_DAMAGE = {
-    "entries that are not lists": _damage_memo(lambda name, entry: 7),
-    "a signature of another shape": _damage_memo(lambda name, entry: [str(entry[0]), *entry[1:]]),
-    "a scan with a field of the wrong type": _damage_memo(
-        lambda name, entry: [*entry[:2], ["yes", *entry[2][1:]]] if name == "scans" else entry),
-    "a scan that says no file feeds the catalog": _damage_memo(
-        lambda name, entry: [entry[0], "another scan setting", entry[2]] if name == "scans" else entry),
+    "entries that are not lists": _damage_memo(lambda memo, row, payload: 7),
+    "a signature of another shape": _damage_memo(lambda memo, row, payload: [str(row[0]), *row[1:]]),
+    "a scan with a field of the wrong type": _damage_memo(_scan_value),
+    "a scan that says no file feeds the catalog": _damage_memo(_other_scan_setting),
+    "a scan row pointing past the scans": _damage_memo(
+        lambda memo, row, payload: [*row[:5], 99] if memo == "scans" else row),
     "results pointing at facts that are not there": _damage_memo(
-        lambda name, entry: [*entry[:2], "0" * 40] if name == "results" else entry),
-    "results of the wrong type": _damage_memo(lambda name, entry: [*entry[:2], 12] if name == "results" else entry),
+        lambda memo, row, payload: [*row[:2], "0" * 40] if memo == "results" else row),
+    "results of the wrong type": _damage_memo(
+        lambda memo, row, payload: [*row[:2], 12] if memo == "results" else row),
 }
 
 
@@ -195,10 +214,11 @@ MEMO_DAMAGE = {
 def test_a_damaged_memo_is_ignored(tmp_path, damage):
     write_tree(tmp_path, PROJECT)
     expected = _cached(tmp_path)
-    cache_file = tmp_path / CACHE / CACHE_FILE
-    payload = json.loads(cache_file.read_bytes())
-    assert payload["scans"] and payload["results"]
-    damage(cache_file)
+    folder = tmp_path / CACHE
+    files = store_files(folder)
+    assert json.loads(files[SCANS_FILE].read_bytes())["files"]
+    assert any(json.loads(path.read_bytes())["results"] for name, path in files.items() if name != SCANS_FILE)
+    damage(folder)
     assert _cached(tmp_path) == expected
     assert _cached(tmp_path) == expected
 

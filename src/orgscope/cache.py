@@ -21,11 +21,18 @@ kept only for a file that was unchanged for two seconds before it was read,
 so a change within a file system's timestamp granularity is never missed.
 A memo that does not match is read as absent.
 
+The store is many small files, not one (see "the store" below): a run
+on a few paths (pre-commit) loads the scans memo, the facts the catalog
+phase needs and the shards of those paths, and rewrites only the files it
+changed; each file is validated on its own, so a damaged one costs only
+its entries.
+
 By default the cache lives in the per-user cache folder, outside the work
 tree, one subfolder per project. An in-tree folder (`cache_dir`,
-`--cache-dir`) is used only when asked for, and even then a cache file that
-git tracks or that is reached through a symlink is never read: a pull
-request must not be able to hand orgscope the facts it judges.
+`--cache-dir`) is used only when asked for, and even then a folder reached
+through a symlink is not used, and a cache file that git tracks or that is
+a symlink is never read nor written: a pull request must not be able to
+hand orgscope the facts it judges.
 """
 
 from __future__ import annotations
@@ -33,9 +40,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import re
 import subprocess
 import types
 import typing
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Union
@@ -45,8 +55,7 @@ from orgscope import facts as facts_module
 from orgscope.facts import CatalogScan, FileFacts
 from orgscope.writes import write_atomic
 
-_MAGIC = "orgscope-facts-cache/2"
-CACHE_FILE = "facts.json"
+_MAGIC = "orgscope-facts-cache/3"
 
 
 @lru_cache(maxsize=1)
@@ -242,11 +251,51 @@ def decode_facts(value: Any) -> FileFacts:
         raise InvalidEntry(str(exc)) from None
 
 
-# --- the cache ----------------------------------------------------------------------------------
+# --- the store ----------------------------------------------------------------------------------
+#
+# <folder>/scans.json          the catalog phase's memo of every Python file, compact
+# <folder>/facts/catalog.json  results memo and facts of the files the catalog phase extracts
+# <folder>/facts/<xx>.json     results memo and facts of the other files, by a hash of the path
+#
+# Every file carries the stamp (magic, version, source digest) and is read,
+# validated and rewritten on its own: a run loads a facts shard on the first
+# lookup of a path in it and rewrites only the shards it changed, and a memo
+# and the facts it names live in the same file, so there is no cross-file
+# state a crash could leave half written. Facts are grouped by path, not by
+# key: every run, pre-commit too, needs the facts of the migrations and
+# models (400 files of a 20,000-file tree), and by key they would be in
+# every shard; grouped apart they are one small file.
+
+SCANS_FILE = "scans.json"
+FACTS_FOLDER = "facts"
+CATALOG_SHARD = "catalog"
+# Caches of earlier layouts: never read, removed at the next write.
+OLD_CACHE_FILES = ("facts.json",)
+
+
+def shard_of_path(rel: str) -> str:
+    return f"{zlib.crc32(rel.encode()) & 0xFF:02x}"
+
+
+_SHARD_NAME = re.compile(r"(?:[0-9a-f]{2}|" + CATALOG_SHARD + r")\.json")
+
+
+class _Shard:
+    """One facts file: per path [stat signature, lookup, key], and facts by key."""
+
+    __slots__ = ("results", "entries", "used_results", "used_entries", "dirty", "refused")
+
+    def __init__(self, results: dict | None = None, entries: dict | None = None) -> None:
+        self.results: dict[str, Any] = results or {}
+        self.entries: dict[str, Any] = entries or {}  # key -> encoded facts, decoded on use
+        self.used_results: dict[str, Any] = {}
+        self.used_entries: dict[str, Any] = {}
+        self.dirty = False
+        self.refused = False
 
 
 class FactsCache:
-    """Facts by key, read from `folder` at the start of a run and written at its end.
+    """Facts by key, read from `folder` as a run asks for them and written at its end.
 
     `untrusted_root` is the work tree the run checks: a cache file inside it
     is read only when git does not track it and no symlink leads to it.
@@ -254,124 +303,299 @@ class FactsCache:
 
     def __init__(self, folder: Path | None, untrusted_root: Path | None = None) -> None:
         self.folder = folder
-        self.entries: dict[str, Any] = {}  # key -> encoded facts, decoded on use
-        self.used: dict[str, Any] = {}
-        # path -> [stat signature, scan settings, scan]: what a file's bytes
-        # told the catalog phase, trusted while the file's stat is unchanged.
-        self.scans: dict[str, Any] = {}
-        self.used_scans: dict[str, Any] = {}
-        # path -> [stat signature, lookup settings, key of its facts]
-        self.results: dict[str, Any] = {}
-        self.used_results: dict[str, Any] = {}
-        self.dirty = False
         self.notes: list[str] = []
+        self._shards: dict[str, _Shard] = {}
+        self._on_disk: set[str] = set()  # names (relative to the folder) present when the run started
+        self._refused: set[str] = set()  # names neither read nor written
+        self._catalog_paths: set[str] = set()
+        # path -> [size, inode, mtime, ctime, settings index, scan index]: what a
+        # file's bytes told the catalog phase, trusted while its stat is unchanged.
+        self._scans: dict[str, Any] = {}
+        self._scan_settings: list[Any] = []
+        self._scan_values: list[Any] = []
+        self._scan_decoded: dict[int, CatalogScan | None] = {}
+        self._used_scans: set[str] = set()
+        self._new_scans: dict[str, tuple[list[int], str, Any]] = {}
+        self._scans_dirty = False
         if folder is not None:
-            path = folder / CACHE_FILE
-            refusal = _refusal(path, untrusted_root)
+            refusal = _refusal(folder / FACTS_FOLDER, untrusted_root)
             if refusal:
-                self.notes.append(f"ignored the cache {path}: {refusal}")
+                self.notes.append(f"ignored the cache {folder}: {refusal}")
                 self.folder = None  # neither read nor overwritten
             else:
-                self._load(path)
+                self._survey(untrusted_root)
+                self._load_scans()
 
-    def _load(self, path: Path) -> None:
+    # -- what is on disk
+
+    def _survey(self, untrusted_root: Path | None) -> None:
+        """The files of the store, and those that must not be trusted: a
+        symlink (orgscope never makes one) or, in the checked tree, a file git
+        tracks (it comes from the repository, not from an earlier run)."""
+        assert self.folder is not None
+        names: list[tuple[str, bool]] = []
+        for sub, pattern in (("", None), (FACTS_FOLDER, _SHARD_NAME)):
+            try:
+                with os.scandir(self.folder / sub) as listing:
+                    for entry in listing:
+                        name = f"{sub}/{entry.name}" if sub else entry.name
+                        if pattern is not None and pattern.fullmatch(entry.name):
+                            self._on_disk.add(name)
+                        elif not sub and entry.name in (SCANS_FILE, *OLD_CACHE_FILES):
+                            self._on_disk.add(name)
+                        else:
+                            continue
+                        names.append((name, entry.is_symlink()))
+            except OSError:
+                continue  # no folder yet (a cold run), or not a folder: nothing to read
+        tracked = _git_tracked(self.folder) if names and untrusted_root is not None and _inside_tree(
+            self.folder, untrusted_root) else set()
+        for name, is_link in names:
+            reason = ("it is a symlink" if is_link else
+                      "git tracks it, so it comes from the repository, not from an earlier run" if name in tracked
+                      else None)
+            if reason:
+                self._refused.add(name)
+                self.notes.append(f"ignored the cache file {self.folder / name}: {reason}")
+
+    def _read(self, name: str) -> Any:
+        """The stamped payload of one store file; None when it is absent, _DAMAGED
+        when it is not one this orgscope wrote (corrupt, truncated, another
+        version): that file alone starts afresh."""
+        assert self.folder is not None
+        if name not in self._on_disk:
+            return None
         try:
-            payload = json.loads(path.read_bytes())
+            # O_NOFOLLOW: a symlink put there after the survey is not followed either.
+            fd = os.open(self.folder / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+            with os.fdopen(fd, "rb") as handle:
+                payload = json.loads(handle.read())
         except FileNotFoundError:
-            return
-        except (OSError, ValueError, RecursionError):  # corrupt, truncated, not JSON: start afresh
-            self.dirty = True
-            return
+            return None
+        except (OSError, ValueError, RecursionError):
+            return _DAMAGED
         if (
             isinstance(payload, dict)
             and payload.get("magic") == _MAGIC
             and payload.get("version") == __version__
             and payload.get("source") == source_digest()
-            and isinstance(payload.get("entries"), dict)
         ):
-            self.entries = payload["entries"]
-            scans, results = payload.get("scans"), payload.get("results")
-            self.scans = scans if isinstance(scans, dict) else {}
-            self.results = results if isinstance(results, dict) else {}
-        else:
-            self.dirty = True
+            return payload
+        return _DAMAGED
 
-    def get(self, key: str) -> FileFacts | None:
-        encoded = self.entries.get(key)
+    def _shard(self, rel: str) -> _Shard:
+        name = CATALOG_SHARD if rel in self._catalog_paths else shard_of_path(rel)
+        shard = self._shards.get(name)
+        if shard is None:
+            shard = self._shards[name] = self._load_shard(f"{FACTS_FOLDER}/{name}.json")
+        return shard
+
+    def _load_shard(self, name: str) -> _Shard:
+        if self.folder is None or name in self._refused:
+            shard = _Shard()
+            shard.refused = True
+            return shard
+        payload = self._read(name)
+        if payload is None:
+            return _Shard()
+        if payload is not _DAMAGED:
+            results, entries = payload.get("results"), payload.get("entries")
+            if isinstance(results, dict) and isinstance(entries, dict):
+                return _Shard(results, entries)
+        shard = _Shard()
+        shard.dirty = True  # rewritten, so the damage does not stay
+        return shard
+
+    def _load_scans(self) -> None:
+        if SCANS_FILE in self._refused:
+            return
+        payload = self._read(SCANS_FILE)
+        if payload is None:
+            return
+        if payload is not _DAMAGED:
+            files, settings, values = payload.get("files"), payload.get("settings"), payload.get("scans")
+            if isinstance(files, dict) and isinstance(settings, list) and isinstance(values, list):
+                self._scans, self._scan_settings, self._scan_values = files, settings, values
+                return
+        self._scans_dirty = True
+
+    # -- facts and the results memo
+
+    def every_run(self, rels: typing.Iterable[str]) -> None:
+        """Paths whose facts every run reads, whatever it checks (the catalog
+        phase's): kept in one file, so that a run on a few paths loads them
+        and the shards of those paths, not the whole cache. Called before
+        their lookups; a path that moves in or out is one cache miss."""
+        self._catalog_paths.update(rels)
+
+    def get(self, rel: str, key: str) -> FileFacts | None:
+        shard = self._shard(rel)
+        encoded = shard.entries.get(key)
         if encoded is None:
             return None
         try:
             facts = decode_facts(encoded)
         except InvalidEntry:
-            self.entries.pop(key, None)
-            self.dirty = True
+            shard.entries.pop(key, None)
+            shard.dirty = True
             return None
-        self.used[key] = encoded
+        shard.used_entries[key] = encoded
         return facts
 
-    def put(self, key: str, facts: FileFacts) -> None:
-        self.used[key] = encode_facts(facts)
-        self.dirty = True
-
-    def get_scan(self, rel: str, signature: list[int], settings: str) -> CatalogScan | None:
-        """The scan of `rel` when its stat signature and the scan settings are
-        those it was made with; None when it must be read again."""
-        entry = self.scans.get(rel)
-        if type(entry) is not list or len(entry) != 3 or entry[0] != signature or entry[1] != settings:
-            return None
-        try:
-            scan = _dataclass_codec(CatalogScan)[1](entry[2])
-        except (InvalidEntry, TypeError, ValueError):
-            return None
-        self.used_scans[rel] = entry
-        return scan
-
-    def put_scan(self, rel: str, signature: list[int], settings: str, scan: CatalogScan) -> None:
-        self.used_scans[rel] = [signature, settings, _dataclass_codec(CatalogScan)[0](scan)]
-        self.dirty = True
+    def put(self, rel: str, key: str, facts: FileFacts) -> None:
+        shard = self._shard(rel)
+        encoded = encode_facts(facts)
+        if shard.entries.get(key) != encoded:
+            shard.dirty = True
+        shard.used_entries[key] = encoded
 
     def get_result(self, rel: str, signature: list[int], lookup: str) -> FileFacts | None:
         """The facts `rel` got under `lookup` when its stat signature was this
         one, if they are still in the cache."""
-        entry = self.results.get(rel)
+        shard = self._shard(rel)
+        entry = shard.results.get(rel)
         if type(entry) is not list or len(entry) != 3 or entry[0] != signature or entry[1] != lookup:
             return None
         if type(entry[2]) is not str:
             return None
-        facts = self.get(entry[2])
+        facts = self.get(rel, entry[2])
         if facts is not None:
-            self.used_results[rel] = entry
+            shard.used_results[rel] = entry
         return facts
 
     def put_result(self, rel: str, signature: list[int], lookup: str, key: str) -> None:
-        self.used_results[rel] = [signature, lookup, key]
-        self.dirty = True
+        shard = self._shard(rel)
+        entry = [signature, lookup, key]
+        if shard.results.get(rel) != entry:
+            shard.dirty = True
+        shard.used_results[rel] = entry
+
+    # -- the catalog phase's memo
+
+    def get_scan(self, rel: str, signature: list[int], settings: str) -> CatalogScan | None:
+        """The scan of `rel` when its stat signature and the scan settings are
+        those it was made with; None when it must be read again."""
+        entry = self._scans.get(rel)
+        if type(entry) is not list or len(entry) != 6 or entry[:4] != signature:
+            return None
+        setting, index = entry[4], entry[5]
+        if type(setting) is not int or not 0 <= setting < len(self._scan_settings):
+            return None
+        if self._scan_settings[setting] != settings or type(index) is not int:
+            return None
+        if index not in self._scan_decoded:
+            # Most files scan alike (nothing for the catalog): each distinct
+            # scan is stored and decoded once.
+            try:
+                self._scan_decoded[index] = _dataclass_codec(CatalogScan)[1](self._scan_values[index]) if (
+                    0 <= index < len(self._scan_values)) else None
+            except (InvalidEntry, TypeError, ValueError):
+                self._scan_decoded[index] = None
+        scan = self._scan_decoded[index]
+        if scan is not None:
+            self._used_scans.add(rel)
+        return scan
+
+    def put_scan(self, rel: str, signature: list[int], settings: str, scan: CatalogScan) -> None:
+        self._new_scans[rel] = (signature, settings, _dataclass_codec(CatalogScan)[0](scan))
+        self._scans_dirty = True
+
+    # -- writing
 
     def save(self, complete: bool) -> None:
-        """Write the cache. After a run over the whole project keep only what it
-        used (so the cache never grows without bound); after a partial run
-        (pre-commit) keep the rest too."""
-        pruned = complete and (len(self.used) != len(self.entries) or len(self.used_scans) != len(self.scans)
-                               or len(self.used_results) != len(self.results))
-        if self.folder is None or not (self.dirty or pruned):
-            return  # a partial run that learnt nothing new leaves the file as it is
-        entries = self.used if complete else {**self.entries, **self.used}
-        scans = self.used_scans if complete else {**self.scans, **self.used_scans}
-        results = self.used_results if complete else {**self.results, **self.used_results}
+        """Write what changed. After a run over the whole project keep only what
+        it used (so the cache never grows without bound); after a partial run
+        (pre-commit) keep the rest too. A file with nothing to change is left
+        as it is."""
+        if self.folder is None:
+            return
+        writes: dict[str, Any] = {}
+        removals: list[str] = []
+        for name, shard in self._shards.items():
+            path = f"{FACTS_FOLDER}/{name}.json"
+            if shard.refused:
+                continue
+            pruned = complete and (len(shard.used_results) != len(shard.results)
+                                   or len(shard.used_entries) != len(shard.entries))
+            if not (shard.dirty or pruned):
+                continue
+            results = shard.used_results if complete else {**shard.results, **shard.used_results}
+            entries = shard.used_entries if complete else {**shard.entries, **shard.used_entries}
+            if results or entries:
+                writes[path] = {"results": results, "entries": entries}
+            else:
+                removals.append(path)
+        if complete:
+            # A shard no path of the project led to holds only what it no longer has.
+            loaded = {f"{FACTS_FOLDER}/{name}.json" for name in self._shards}
+            removals.extend(name for name in self._on_disk if name.startswith(FACTS_FOLDER + "/") and name not in loaded)
+        scans = self._scans_payload(complete)
+        if scans is not None:
+            writes[SCANS_FILE] = scans
+        if writes:
+            removals.extend(OLD_CACHE_FILES)
+        self._write(writes, [name for name in removals if name in self._on_disk and name not in self._refused])
+
+    def _scans_payload(self, complete: bool) -> dict | None:
+        pruned = complete and len(self._used_scans) != len(self._scans)
+        if SCANS_FILE in self._refused or not (self._scans_dirty or pruned):
+            return None
+        settings: dict[Any, int] = {}
+        values: dict[str, int] = {}
+        encoded_values: list[Any] = []
+
+        def row(signature: list[int], setting: Any, value: Any) -> list:
+            text = json.dumps(value, separators=(",", ":"))
+            if text not in values:
+                values[text] = len(encoded_values)
+                encoded_values.append(value)
+            return [*signature, settings.setdefault(setting, len(settings)), values[text]]
+
+        files: dict[str, list] = {}
+        for rel in (self._used_scans if complete else self._scans):
+            entry = self._scans[rel]
+            if rel in self._new_scans or not _scan_row_shape(entry, self._scan_settings, self._scan_values):
+                continue
+            files[rel] = row(entry[:4], self._scan_settings[entry[4]], self._scan_values[entry[5]])
+        for rel, (signature, setting, value) in self._new_scans.items():
+            files[rel] = row(signature, setting, value)
+        return {"settings": list(settings), "scans": encoded_values, "files": files}
+
+    def _write(self, writes: dict[str, Any], removals: list[str]) -> None:
+        assert self.folder is not None
+        stamp = {"magic": _MAGIC, "version": __version__, "source": source_digest()}
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            gitignore = self.folder / ".gitignore"
-            if not gitignore.exists():
-                write_atomic(gitignore, "# created by orgscope\n*\n", overwrite=True)
-            payload = {"magic": _MAGIC, "version": __version__, "source": source_digest(), "entries": entries,
-                       "scans": scans, "results": results}
-            write_atomic(self.folder / CACHE_FILE, json.dumps(payload, separators=(",", ":")), overwrite=True)
+            if writes:
+                (self.folder / FACTS_FOLDER).mkdir(parents=True, exist_ok=True)
+                gitignore = self.folder / ".gitignore"
+                if not gitignore.exists():
+                    write_atomic(gitignore, "# created by orgscope\n*\n", overwrite=True)
         except OSError:
-            pass  # a read-only checkout still gets its findings
+            return  # a read-only checkout still gets its findings
+        for name, payload in writes.items():
+            try:
+                write_atomic(self.folder / name, json.dumps({**stamp, **payload}, separators=(",", ":")),
+                             overwrite=True)
+            except OSError:
+                pass  # that file keeps what it had; the others are still written
+        for name in removals:
+            try:
+                os.unlink(self.folder / name)
+            except OSError:
+                pass
+
+
+_DAMAGED: Any = object()
+
+
+def _scan_row_shape(entry: Any, settings: list, values: list) -> bool:
+    """A remembered scan row that can be written back as it is."""
+    return (type(entry) is list and len(entry) == 6 and all(type(v) is int for v in entry)
+            and 0 <= entry[4] < len(settings) and type(settings[entry[4]]) is str and 0 <= entry[5] < len(values))
 
 
 def _refusal(path: Path, untrusted_root: Path | None) -> str | None:
-    """Why a cache file inside the checked work tree must not be trusted, if it must not."""
+    """Why a cache folder inside the checked work tree must not be trusted, if it must not."""
     if untrusted_root is None:
         return None
     try:
@@ -385,9 +609,14 @@ def _refusal(path: Path, untrusted_root: Path | None) -> str | None:
                 return f"{root.name} is a symlink"
     except OSError as exc:
         return f"cannot inspect it ({exc.strerror or exc})"
-    if path.exists() and _git_tracks(path):
-        return "git tracks it, so it comes from the repository, not from an earlier run"
     return None
+
+
+def _inside_tree(path: Path, root: Path) -> bool:
+    try:
+        return bool(_inside(path.absolute(), root.absolute()) or _inside(path.resolve(), root.resolve()))
+    except OSError:
+        return True  # cannot tell: ask git
 
 
 def _inside(path: Path, root: Path) -> tuple[Path, tuple[str, ...]] | None:
@@ -397,12 +626,15 @@ def _inside(path: Path, root: Path) -> tuple[Path, tuple[str, ...]] | None:
         return None
 
 
-def _git_tracks(path: Path) -> bool:
+def _git_tracked(folder: Path) -> set[str]:
+    """The files under `folder` that git tracks, relative to it (one call for the whole store)."""
     try:
         listed = subprocess.run(
-            ["git", "ls-files", "-z", "--", path.name],
-            cwd=path.parent, capture_output=True, timeout=30, check=False,
+            ["git", "ls-files", "-z", "--", "."],
+            cwd=folder, capture_output=True, timeout=30, check=False,
         )
     except (OSError, subprocess.SubprocessError):
-        return False  # no git: nothing can be tracked
-    return listed.returncode == 0 and bool(listed.stdout.strip(b"\0"))
+        return set()  # no git: nothing can be tracked
+    if listed.returncode != 0:
+        return set()
+    return {name.decode("utf-8", "surrogateescape") for name in listed.stdout.split(b"\0") if name}

@@ -179,6 +179,8 @@ class Extractor:
         # phase: an unchanged file (same stat signature) under the same
         # lookup gets the facts it got last time without being read.
         lookup = settings_key(self.settings, gate_key, sorted(model_names))
+        if not gated:
+            self.cache.every_run(source.rel for source in files)
         for source in files:
             signature = _stat_signature(source)
             remembered = self.cache.get_result(source.rel, signature, lookup) if signature else None
@@ -205,17 +207,17 @@ class Extractor:
                     if remember:
                         # Under a key of its own: with other model names the file may be parsed.
                         key = file_key(lookup, source.rel, source.kind, data)
-                        self.cache.put(key, facts)
+                        self.cache.put(source.rel, key, facts)
                         self.cache.put_result(source.rel, signature, lookup, key)
                     continue
             key = file_key(self.settings, source.rel, source.kind, data)
-            cached = self.cache.get(key)
+            cached = self.cache.get(source.rel, key)
             # A file the gate kept from libcst is cached under a key that also
             # holds the names the gate knew: a new model class reopens it.
             gated_key = file_key(gate_key, source.rel, source.kind, data) if gate and source.kind == "python" else None
             used = key
             if cached is None and gated_key is not None:
-                cached, used = self.cache.get(gated_key), gated_key
+                cached, used = self.cache.get(source.rel, gated_key), gated_key
             if cached is not None:
                 results[source.rel] = cached
                 if remember:
@@ -234,7 +236,7 @@ class Extractor:
                 _report_replacement(facts, source)
             if not _is_internal_failure(facts):
                 used = key if parsed or gated_key is None else gated_key
-                self.cache.put(used, facts)
+                self.cache.put(source.rel, used, facts)
                 if signature is not None:
                     self.cache.put_result(source.rel, signature, lookup, used)
             results[source.rel] = facts
