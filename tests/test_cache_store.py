@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from orgscope import cache, workers
 from orgscope.cache import CATALOG_SHARD, FACTS_FOLDER, SCANS_FILE, shard_of_path
 from orgscope.config import Config
 from orgscope.engine import Options, run
-from conftest import store_files, write_tree
+from conftest import cli, store_files, write_tree
 from test_stat_memo import PROJECT as MEMO_PROJECT
 
 CACHE = ".orgscope_cache"
@@ -95,6 +96,7 @@ REWRITES = [
     ("app/util.py deleted", ["app/raw.py"], set()),  # a partial run keeps what it did not see
     ("app/util.py deleted", ["app"], set()),  # a sub-folder is no complete run either
     ("app/util.py deleted", [], {"shard:app/util.py", "scans"}),  # a complete one drops it
+    ("app/util.py deleted", ["."], {"shard:app/util.py", "scans"}),  # so does one on the root folder
     ("app/new.py added", ["app/new.py"], {"shard:app/new.py", "scans"}),
 ]
 
@@ -204,3 +206,40 @@ def test_a_complete_run_keeps_only_what_the_project_has(tmp_path):
     assert entries == memos
     assert _store_file(f"shard:{gone}") not in store_files(folder)
     assert sorted(os.listdir(folder)) == [".gitignore", FACTS_FOLDER, SCANS_FILE]
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=root, check=True,
+                   capture_output=True)
+
+
+def test_the_merge_base_run_of_diff_base_drops_nothing_of_the_work_trees_cache(tmp_path, monkeypatch):
+    # --diff-base checks the merge-base too, in a temporary tree, through the
+    # same cache: that run covers a whole tree, but not this one.
+    write_tree(tmp_path, PROJECT)
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    # The merge-base's files are unpacked just before its run, so their stat
+    # signature is never remembered (the ctime is now); the work tree's are.
+    work_tree = {path.stat().st_ino for path in tmp_path.rglob("*") if path.is_file()}
+    monkeypatch.setattr(workers, "_settled", lambda signature: signature[1] in work_tree)
+    # A new finding on a changed line, so that the merge-base is checked.
+    _append("app/raw.py", 'def more(cur):\n    cur.execute("SELECT * FROM agents WHERE id = 1")\n')(tmp_path)
+
+    def check(*args: str) -> list:
+        done = cli(tmp_path, "check", "--cache-dir", CACHE, "--format", "json", *args)
+        assert done.exit_code in (0, 1), done.output
+        return json.loads(done.output)["findings"]
+
+    warm = check(".")
+    assert warm
+    read = []
+    real = workers.read_source
+    monkeypatch.setattr(workers, "read_source", lambda source, config: read.append(source.rel) or real(source, config))
+    assert check(".") == warm
+    assert read == []  # control: a warm run reads nothing
+    assert [f["path"] for f in check("--diff-base", "HEAD", ".")] == ["app/raw.py"]
+    read.clear()
+    assert check(".") == warm
+    assert read == [], "the merge-base run dropped the work tree's memo"

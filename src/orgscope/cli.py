@@ -352,7 +352,7 @@ def _new_since_base(findings: list, config: Config, options, diff, paths: list[P
         if paths and not base_paths:
             return findings  # none of the checked paths existed at the base
         base_options = Options(select=options.select, ignore=options.ignore, use_cache=options.use_cache,
-                               jobs=options.jobs)
+                               jobs=options.jobs, prune_cache=False)
         old = {f.fingerprint for f in run(base_paths or [base_root], base_config, base_options).findings}
     return [f for f in findings if f.fingerprint not in old]
 

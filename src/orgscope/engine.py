@@ -41,6 +41,9 @@ class Options:
     debug: bool = False
     extra_notes: list[str] = field(default_factory=list)
     stdin: SourceFile | None = None  # `orgscope check -`: the one file checked, its text given
+    # False for a run over another tree that shares this project's cache (the
+    # merge-base of --diff-base): it must not drop the entries of this one.
+    prune_cache: bool = True
 
 
 def enabled_codes(config: Config, options: Options) -> set[str]:
@@ -104,7 +107,8 @@ def run(paths: list[Path], config: Config, options: Options | None = None, *,
     extractor.know_org_views(catalog.org_view_names())
     model_names = frozenset(catalog.models) | layer.names()
     all_facts.update(extractor.run([f for f in targets if f.rel not in all_facts], model_names, gated=True))
-    extractor.save(complete=project is targets and not paths and options.stdin is None)
+    extractor.save(complete=options.prune_cache and options.stdin is None
+                   and _whole_project(paths, config, project is targets))
 
     ctx = RuleContext(model=model, catalog=catalog, severities=severities(config), config=config)
     enabled = enabled_codes(config, options)
@@ -184,6 +188,16 @@ def inferred_layout(paths: list[Path], config: Config):
     for source in files:
         extractor.feeds_catalog(source)
     return extractor.infer_data_layer(), [f.rel for f in files]
+
+
+def _whole_project(paths, config, folders_only: bool) -> bool:
+    """Whether the run saw every file under the config root (`orgscope check`
+    or `orgscope check .`): only such a run may drop from the cache what it
+    did not use."""
+    if not paths:
+        return True
+    root = config.root.resolve()
+    return folders_only and any(Path(p).resolve() == root for p in paths)
 
 
 def _project_files(discoverer, paths, config, targets, notes) -> list[SourceFile]:
