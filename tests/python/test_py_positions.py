@@ -4,12 +4,13 @@ position: findings land on the same line and column as libcst would say."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from orgscope.python.nodes import FORMATTING, children
+from orgscope.python.nodes import FORMATTING, children, statements
 from orgscope.python.positions import NodePositions, compute_positions
 
 SOURCES = {
@@ -126,3 +127,23 @@ def test_positions_come_from_the_statement_in_focus_without_the_whole_pass():
     assert (positions[string].start.line, positions[string].start.column) == (4, 8)
     assert positions[ret.value] == compute_positions(module)[ret.value]
     assert not positions._whole
+
+
+def _every_statement(node):
+    """Statements by a walk over every node (slow, obviously complete)."""
+    found = []
+    if isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+        found.append(node)
+    for child in children(node):
+        found += _every_statement(child)
+    return found
+
+
+@pytest.mark.parametrize("source", list(SOURCES.values()) + [
+    "try:\n    import a\nexcept E:\n    import b\nelse:\n    import c\nfinally:\n    import d\n"
+    "if x:\n    class A: pass\nelif y:\n    def f(): import e\nelse:\n    with g: h = Table('t')\n",
+    Path(__file__).read_text(encoding="utf-8"),
+])
+def test_the_statement_walk_finds_every_statement_in_source_order(source):
+    module = cst.parse_module(source)
+    assert list(statements(module)) == _every_statement(module)

@@ -199,10 +199,10 @@ class _Reader:
     def _calls(self, node: cst.CSTNode) -> Iterator[cst.Call]:
         """Calls in source order; `with op.batch_alter_table(...) as b:` names b."""
         if isinstance(node, cst.BaseSmallStatement):
-            self.w.positions.focus(node)  # where the positions of its calls come from
+            self.w.reading(node)
         if isinstance(node, cst.With):
             for item in node.items:
-                self.w.positions.focus(item)
+                self.w.reading(item)
                 yield from self._calls(item.item)
                 self._batch(item)
             yield from self._calls(node.body)

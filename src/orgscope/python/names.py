@@ -12,7 +12,7 @@ import sys
 
 import libcst as cst
 
-from orgscope.python.nodes import children
+from orgscope.python.nodes import statements
 
 # Third-party packages whose classes are never the project's models.
 _LIBRARIES = frozenset(
@@ -203,12 +203,6 @@ class Names:
 
 def _walk_imports(module: cst.Module):
     """Every import statement in the module, nested ones included."""
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
+    for node in statements(module):
+        if type(node) is cst.Import or type(node) is cst.ImportFrom:
             yield node
-            continue
-        if isinstance(node, (cst.BaseExpression,)):
-            continue  # imports are statements: no need to look inside expressions
-        stack.extend(reversed(children(node)))

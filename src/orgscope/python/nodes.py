@@ -11,6 +11,7 @@ code in the order it is written.
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterator
 
 import libcst as cst
 
@@ -63,14 +64,51 @@ def _fields(node_type: type) -> tuple[str, ...]:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes that carry meaning, in source order."""
     out: list[cst.CSTNode] = []
+    meaningful = _MEANINGFUL
     for name in _fields(type(node)):
         value = getattr(node, name, None)
-        if isinstance(value, cst.CSTNode):
-            if type(value) not in FORMATTING:
-                out.append(value)
-        elif isinstance(value, (list, tuple)):
-            out.extend(item for item in value if isinstance(item, cst.CSTNode) and type(item) not in FORMATTING)
+        if type(value) in meaningful:
+            out.append(value)
+        elif type(value) in (list, tuple):
+            out.extend(item for item in value if type(item) in meaningful)
     return out
+
+
+def statements(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """Every statement of the module, small and compound, those in function
+    and class bodies and in branches too, in source order. Statements are
+    only ever in bodies, so no expression or header is looked into."""
+    stack: list[cst.CSTNode] = list(reversed(module.body))
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.SimpleStatementLine:
+            yield from node.body
+            continue
+        yield node
+        stack.extend(reversed(_nested(node)))
+
+
+def _nested(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements directly inside a compound statement, in source order
+    (an `elif` is a statement of its own)."""
+    if isinstance(node, cst.Match):
+        return [inner for case in node.cases for inner in case.body.body]
+    if not isinstance(node, cst.BaseCompoundStatement):
+        return []
+    found = list(node.body.body)
+    if isinstance(node, (cst.Try, cst.TryStar)):
+        for handler in node.handlers:
+            found += handler.body.body
+        for clause in (node.orelse, node.finalbody):
+            if clause is not None:
+                found += clause.body.body
+        return found
+    orelse = getattr(node, "orelse", None)
+    if isinstance(orelse, cst.If):
+        found.append(orelse)
+    elif orelse is not None:
+        found += orelse.body.body
+    return found
 
 
 def _concrete(classes: tuple[type, ...]) -> frozenset[type]:
@@ -90,3 +128,5 @@ FORMATTING = _concrete((
     cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
     cst.RightCurlyBrace, cst.Dot, cst.Comma, cst.Colon, cst.Semicolon, cst.AssignEqual,
 ))
+# Every node type but the formatting ones: an exact-type test in the hot walk.
+_MEANINGFUL = _concrete((cst.CSTNode,)) - FORMATTING

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
-from orgscope.python.nodes import children
+from orgscope.python.nodes import children, statements
 from orgscope.facts import (
     CALL, COLUMN, LITERAL, PARAM, SUBQUERY, WITH_PARENT, Block, Column, ModelDef, Query, Ref, Relationship, Write,
 )
@@ -67,23 +67,19 @@ _OTHER_COLUMN_OPS = frozenset(
 def collect_models(w: "Walk") -> list[ModelDef]:
     """Model classes and Table objects defined anywhere in the module."""
     found: list[ModelDef] = []
-    stack: list[cst.CSTNode] = [w.module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.ClassDef):
+    for node in statements(w.module):
+        if type(node) is cst.ClassDef:
             model = _model_class(w, node)
             if model is not None:
                 found.append(model)
-        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+        elif type(node) is cst.Assign and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             if isinstance(node.value, cst.Call) and (dotted(node.value.func) or "").endswith("SQLAlchemy"):
                 w.flask_dbs.add(node.targets[0].target.value)
             table = _table_call(w, node.value)
             if table is not None:
                 name = node.targets[0].target
+                w.reading(node)
                 found.append(ModelDef(name.value, table[1], w.names.module_name, w.span(name), table[0]))
-        if isinstance(node, cst.BaseExpression):
-            continue
-        stack.extend(reversed(children(node)))
     found.sort(key=lambda m: (m.span.line, m.span.column))
     for model in found:
         w.local_models[model.name] = (model.table, model.schema)

@@ -109,6 +109,11 @@ class Walker:
         if node is not None:
             self.positions.focus(node)
 
+    def reading(self, statement: cst.CSTNode) -> None:
+        """A statement is read outside the walk (a model class, an Alembic
+        operation): the positions asked for next are in it."""
+        self.positions.focus(statement)
+
     @property
     def statement(self) -> Span:
         node = self._unit
