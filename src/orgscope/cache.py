@@ -540,25 +540,33 @@ class FactsCache:
         pruned = complete and len(self._used_scans) != len(self._scans)
         if SCANS_FILE in self._refused or not (self._scans_dirty or pruned):
             return None
-        settings: dict[Any, int] = {}
-        values: dict[str, int] = {}
+        settings: dict[str, int] = {}
+        values: dict[str, int] = {}  # a scan's JSON text -> its index
         encoded_values: list[Any] = []
 
-        def row(signature: list[int], setting: Any, value: Any) -> list:
+        def value_index(value: Any) -> int:
             text = json.dumps(value, separators=(",", ":"))
             if text not in values:
                 values[text] = len(encoded_values)
                 encoded_values.append(value)
-            return [*signature, settings.setdefault(setting, len(settings)), values[text]]
+            return values[text]
 
+        # The rows kept as they were: their indexes are mapped once per index, not once per row.
+        old_setting: dict[int, int] = {}
+        old_value: dict[int, int] = {}
         files: dict[str, list] = {}
         for rel in (self._used_scans if complete else self._scans):
             entry = self._scans[rel]
             if rel in self._new_scans or not _scan_row_shape(entry, self._scan_settings, self._scan_values):
                 continue
-            files[rel] = row(entry[:4], self._scan_settings[entry[4]], self._scan_values[entry[5]])
+            setting, value = entry[4], entry[5]
+            if setting not in old_setting:
+                old_setting[setting] = settings.setdefault(self._scan_settings[setting], len(settings))
+            if value not in old_value:
+                old_value[value] = value_index(self._scan_values[value])
+            files[rel] = [*entry[:4], old_setting[setting], old_value[value]]
         for rel, (signature, setting, value) in self._new_scans.items():
-            files[rel] = row(signature, setting, value)
+            files[rel] = [*signature, settings.setdefault(setting, len(settings)), value_index(value)]
         return {"settings": list(settings), "scans": encoded_values, "files": files}
 
     def _write(self, writes: dict[str, Any], removals: list[str]) -> None:
