@@ -265,10 +265,26 @@ def test_a_cache_folder_that_is_a_symlink_is_never_read(tmp_path, link):
     assert any("symlink" in note.text for note in result.notes)
 
 
-@pytest.mark.parametrize("name", [SCANS_FILE, f"{FACTS_FOLDER}/{CATALOG_SHARD}.json", QUERY_SHARD, FACTS_FOLDER])
-def test_a_cache_file_that_is_a_directory_does_not_stop_the_run(tmp_path, name):
+def _a_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("not a folder\n")
+
+
+def _a_folder(path: Path) -> None:
+    path.mkdir(parents=True)
+
+
+# A store file that is a folder, and the folders that are files.
+IN_THE_WAY = {
+    SCANS_FILE: _a_folder, f"{FACTS_FOLDER}/{CATALOG_SHARD}.json": _a_folder, QUERY_SHARD: _a_folder,
+    FACTS_FOLDER: _a_file, "": _a_file,
+}
+
+
+@pytest.mark.parametrize("name", list(IN_THE_WAY), ids=[name or "the cache folder" for name in IN_THE_WAY])
+def test_something_in_the_way_of_a_cache_file_does_not_stop_the_run(tmp_path, name):
     _write(tmp_path, FILES)
-    (tmp_path / IN_TREE / name).mkdir(parents=True)
+    IN_THE_WAY[name](tmp_path / IN_TREE / name)
     assert {(f[0], f[3]) for f in _findings(_cached_run(tmp_path))} == EXPECTED
     assert {(f[0], f[3]) for f in _findings(_cached_run(tmp_path))} == EXPECTED
 
