@@ -4,9 +4,9 @@ libcst parses the file once (positions are computed only where facts need
 them: `orgscope.python.positions`); the walker then walks it with the
 recognisers of `RECOGNISERS` (the project's own data-access calls, raw SQL
 strings, SQLAlchemy queries, supabase-py chains) and, for an Alembic
-revision, reads its schema events. The code is read, never imported or run. Nothing here raises: what cannot be
-analysed becomes a Problem (ORG900) when it mentions the tenancy model, or a
-note otherwise.
+revision, reads its schema events. The code is read, never imported or run.
+Nothing here raises: what cannot be analysed becomes a Problem (ORG900) when
+it mentions the tenancy model, or a note otherwise.
 """
 
 from __future__ import annotations
