@@ -116,16 +116,31 @@ def test_statement_positions_are_the_whole_module_pass_positions(source):
     assert all(positions[node] == expected[node] for node in expected)
 
 
-def test_positions_come_from_the_statement_in_focus_without_the_whole_pass():
-    source = "def f(db, org):\n    db.execute('SELECT 1')\n    return db.execute(\n        'SELECT * FROM agents')\n"
+# (source, the unit the walker reads, the node asked for inside it)
+FOCUSED = {
+    "a call in a return spanning lines": (
+        "def f(db, org):\n    db.execute('SELECT 1')\n    return db.execute(\n        'SELECT * FROM agents')\n",
+        lambda m: m.body[0].body.body[1].body[0], lambda unit: unit.value.args[0].value),
+    "a match subject": (
+        "x = 1\n# about it\nmatch (\n    db.get('agents')):\n    case 1:\n        pass\n",
+        lambda m: m.body[1].subject, lambda unit: unit.args[0].value),
+    "a class decorator": (
+        "@register(\n    'agents')\nclass K(B):\n    pass\n",
+        lambda m: m.body[0].decorators[0], lambda unit: unit.decorator.args[0].value),
+    "a default parameter value": (
+        "async def f(q=db.table('agents')):\n    pass\n",
+        lambda m: m.body[0].params.params[0], lambda unit: unit.default),
+}
+
+
+@pytest.mark.parametrize("source, unit_of, node_of", FOCUSED.values(), ids=FOCUSED.keys())
+def test_positions_come_from_the_unit_in_focus_without_the_whole_pass(source, unit_of, node_of):
     module = cst.parse_module(source)
     positions = NodePositions(module, ast.parse(source), source)
-    ret = module.body[0].body.body[1].body[0]
-    positions.focus(module.body[0].body.body[0].body[0])
-    positions.focus(ret)
-    string = ret.value.args[0].value
-    assert (positions[string].start.line, positions[string].start.column) == (4, 8)
-    assert positions[ret.value] == compute_positions(module)[ret.value]
+    unit = unit_of(module)
+    node = node_of(unit)
+    positions.focus(unit)
+    assert positions[node] == compute_positions(module)[node]
     assert not positions._whole
 
 

@@ -17,9 +17,9 @@ demand:
   walk, an Alembic operation) falls back to the whole-module pass, once.
 
 A compound statement's header (an `if` test, a `with` item, decorators and
-parameters) is generated from a copy of the statement whose body is a single
-`pass`: the header's nodes are the original objects, so they get their
-positions, and the body costs nothing.
+parameters, a `match` subject) is generated from a copy of the statement whose
+body is a single `pass`: the header's nodes are the original objects, so they
+get their positions, and the body costs nothing.
 """
 
 from __future__ import annotations
@@ -136,8 +136,9 @@ if hasattr(ast, "TryStar"):
     _SAME_STATEMENT[cst.TryStar] = (ast.TryStar,)
 
 # Compound statements whose header is generated through a copy with a `pass` body.
-_HEADED = (cst.If, cst.For, cst.While, cst.With, cst.FunctionDef, cst.ClassDef)
+_HEADED = (cst.If, cst.For, cst.While, cst.With, cst.FunctionDef, cst.ClassDef, cst.Match)
 _PASS_BODY = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+_PASS_CASES = [cst.MatchCase(pattern=cst.MatchAs(), body=_PASS_BODY)]  # `case _: pass`
 
 
 class _Unpaired(Exception):
@@ -220,7 +221,7 @@ class NodePositions:
         node = anchor.node
         try:
             if isinstance(node, _HEADED):
-                copy = node.with_changes(body=_PASS_BODY, **({"orelse": None} if hasattr(node, "orelse") else {}))
+                copy = node.with_changes(**_without_body(node))
                 copy._codegen(state, is_elif=True) if anchor.elif_ else copy._codegen(state)
                 self._computed.pop(copy, None)
             else:
@@ -320,6 +321,13 @@ class NodePositions:
         return line, len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
 
 
+def _without_body(node: cst.CSTNode) -> dict:
+    """The changes that leave a compound statement its header and nothing else."""
+    if isinstance(node, cst.Match):
+        return {"cases": _PASS_CASES}
+    return {"body": _PASS_BODY, **({"orelse": None} if hasattr(node, "orelse") else {})}
+
+
 def _header_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The parts of a compound statement's header the walker reads as units."""
     if isinstance(node, (cst.If, cst.While)):
@@ -335,6 +343,8 @@ def _header_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
         return [*node.decorators, node.name, *every]
     if isinstance(node, cst.ClassDef):
         return [*node.decorators, node.name]
+    if isinstance(node, cst.Match):
+        return [node.subject]
     return []
 
 

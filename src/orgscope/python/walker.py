@@ -516,6 +516,7 @@ class Walker:
 
     def run_ClassDef(self, node: cst.ClassDef) -> bool:
         for decorator in node.decorators:
+            self.reading(decorator)
             self.use(self.ev(decorator.decorator))
         self._statement_node = node.name
         for arg in node.bases:
