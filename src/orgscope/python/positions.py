@@ -285,9 +285,9 @@ class NodePositions:
             if len(node.cases) != len(theirs.cases):  # type: ignore[attr-defined]
                 raise _Unpaired
             for case, their_case in zip(node.cases, theirs.cases):  # type: ignore[attr-defined]
-                self._pair_block(case.body, their_case.body, indent)
+                self._pair(case.body.body, their_case.body, indent)
             return
-        self._pair_block(node.body, theirs.body, indent)  # type: ignore[attr-defined]
+        self._pair(node.body.body, theirs.body, indent)  # type: ignore[attr-defined]
         if isinstance(node, (cst.If, cst.For, cst.While)):
             orelse = node.orelse
             if isinstance(orelse, cst.If):
@@ -296,22 +296,19 @@ class NodePositions:
                     raise _Unpaired
                 self._compound(orelse, elif_[0], elif_=True)
             elif orelse is not None:
-                self._pair_block(orelse.body, theirs.orelse, indent)  # type: ignore[attr-defined]
+                self._pair(orelse.body.body, theirs.orelse, indent)  # type: ignore[attr-defined]
             elif theirs.orelse:  # type: ignore[attr-defined]
                 raise _Unpaired
         elif isinstance(node, (cst.Try, cst.TryStar)):
             if len(node.handlers) != len(theirs.handlers):  # type: ignore[attr-defined]
                 raise _Unpaired
             for handler, their_handler in zip(node.handlers, theirs.handlers):  # type: ignore[attr-defined]
-                self._pair_block(handler.body, their_handler.body, indent)
+                self._pair(handler.body.body, their_handler.body, indent)
             for ours, their_body in ((node.orelse, theirs.orelse), (node.finalbody, theirs.finalbody)):  # type: ignore[attr-defined]
                 if ours is not None:
-                    self._pair_block(ours.body, their_body, indent)
+                    self._pair(ours.body.body, their_body, indent)
                 elif their_body:
                     raise _Unpaired
-
-    def _pair_block(self, block: cst.BaseSuite, statements: list[ast.stmt], indent: str) -> None:
-        self._pair(block.body, statements, indent)
 
     def _position(self, line: int, byte_column: int) -> tuple[int, int]:
         """CPython's (line, UTF-8 byte offset) as libcst's (line, character offset)."""
