@@ -33,24 +33,11 @@ from orgscope.python.gate import CandidateGate
 from orgscope.python.positions import NodePositions
 from orgscope.suppress import scan
 from orgscope.workers import PARALLEL_THRESHOLD
-from conftest import write_tree
+from conftest import AGENT_MODEL, write_tree
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 GATE_CASES = yaml.safe_load((REPO / "tests" / "cases" / "candidate_gate.yaml").read_text(encoding="utf-8"))
-MODELS = """\
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Agent(Base):
-    __tablename__ = "agents"
-    id: Mapped[str] = mapped_column(primary_key=True)
-    clerk_org_id: Mapped[str]
-"""
 
 
 def _load_generator():
@@ -241,7 +228,7 @@ def test_positions_on_demand_never_change_the_findings_of_a_generated_tree(tree,
 
 @pytest.mark.parametrize("case", GATE_CASES, ids=[c["name"] for c in GATE_CASES])
 def test_the_gate_on_modules_whose_query_is_easy_to_miss(case, tmp_path, monkeypatch):
-    write_tree(tmp_path, {"app/models.py": MODELS, "app/mod.py": case["source"]})
+    write_tree(tmp_path, {"app/models.py": AGENT_MODEL, "app/mod.py": case["source"]})
     gate = CandidateGate.for_model(load_pack(default_pack_path()), frozenset({"Agent", "Base"}))
     assert gate.admits(case["source"], bool(scan(case["source"], "python"))) is case["parsed"]
 

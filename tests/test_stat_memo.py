@@ -22,7 +22,7 @@ from orgscope import workers
 from orgscope.cache import SCANS_FILE
 from orgscope.config import Config
 from orgscope.engine import Options, run
-from conftest import store_files, write_tree
+from conftest import AGENT_MODEL, store_files, write_tree
 
 CACHE = ".orgscope_cache"
 PROJECT = {
@@ -31,15 +31,7 @@ PROJECT = {
         CREATE TABLE calls (id uuid PRIMARY KEY, clerk_org_id text);
         CREATE INDEX idx_agents_clerk_org_id ON agents (clerk_org_id);
         """,
-    "app/models.py": """\
-        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-        class Base(DeclarativeBase):
-            pass
-        class Agent(Base):
-            __tablename__ = "agents"
-            id: Mapped[str] = mapped_column(primary_key=True)
-            clerk_org_id: Mapped[str]
-        """,
+    "app/models.py": AGENT_MODEL,
     "app/repo.py": """\
         from sqlalchemy import select
         from app.models import Agent
